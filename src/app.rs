@@ -1,0 +1,51 @@
+//! Builds the run context from the resolved settings and dispatches to the command.
+
+use anyhow::Result;
+use postgres::Client;
+
+use crate::cli::{Cli, Command};
+use crate::commands;
+use crate::db::connect;
+use crate::output::Output;
+use crate::settings::Settings;
+
+/// What every command gets: the settings and the name it connects under.
+pub struct Ctx {
+    pub settings: Settings,
+    pub command: &'static str,
+}
+
+impl Ctx {
+    pub fn out(&self) -> &Output {
+        &self.settings.output
+    }
+
+    /// A connection to the target database, named `rehab <command>`.
+    pub fn connect(&self) -> Result<Client> {
+        self.out().detail(&format!("connecting to {}", self.settings.conn.redacted()));
+        connect::connect(&self.settings.conn, self.command, self.settings.connect_timeout)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let cwd = std::env::current_dir()?;
+    let settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
+    let command = match &cli.command {
+        Command::Setup(_) => "setup",
+        Command::Migrate(_) => "migrate",
+        Command::Show(_) => "show",
+        Command::Current => "current",
+    };
+    let ctx = Ctx { settings, command };
+    let out = *ctx.out();
+    match &cli.command {
+        Command::Setup(args) => out.emit(&commands::setup::run(&ctx, args)?),
+        Command::Migrate(args) => out.emit(&commands::migrate::run(&ctx, args)?),
+        Command::Show(args) => {
+            let report = commands::show::run(&ctx)?;
+            out.emit(&report)?;
+            commands::show::check(&report, args)
+        }
+        Command::Current => out.emit(&commands::current::run(&ctx)?),
+    }
+}

@@ -1,0 +1,109 @@
+//! Command-line surface: global flags and one variant per subcommand (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rehab",
+    version,
+    about = "Create, migrate and inspect the PostgreSQL database of the rehabilitation-tracking backend",
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, \
+                  3 a check found problems, 4 refused by a safety guard.\n\
+                  Settings resolve as: command-line flag > environment variable > rehab.toml > built-in default."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted before or after the subcommand.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// PostgreSQL URL (postgresql://user@host:port/db?sslmode=...); overrides DATABASE_URL and the config
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Config file to use instead of searching for rehab.toml (env: REHAB_CONFIG)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Environment from the config's [environments.NAME] (env: REHAB_ENV)
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub env_name: Option<String>,
+
+    /// Load migrations from this folder at run time instead of the ones built into the binary
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+
+    /// Append `_N` to the database name, for CI shards (env: REHAB_TEST_PARTITION)
+    #[arg(long, global = true, value_name = "N")]
+    pub partition: Option<u32>,
+
+    /// Output format for results on stdout
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Answer yes to confirmations (destructive commands refuse without it when not interactive)
+    #[arg(long, global = true)]
+    pub yes: bool,
+
+    /// Print only results and errors: no progress bars or status lines
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail about what rehab does (connection target, timings)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Tables for people
+    #[default]
+    Table,
+    /// One JSON document on stdout, for machines
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if missing, create configured extensions, then apply pending migrations
+    Setup(SetupArgs),
+    /// Apply pending migrations, each in its own transaction, under a lock
+    Migrate(MigrateArgs),
+    /// List every migration, known or applied, with its state
+    Show(ShowArgs),
+    /// Print the version and name of the newest applied migration
+    Current,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SetupArgs {
+    /// Wait up to SECS seconds for the server to accept connections
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct MigrateArgs {
+    /// Stop after applying this version
+    #[arg(long, value_name = "VERSION")]
+    pub target: Option<i32>,
+
+    /// List what would be applied and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ShowArgs {
+    /// Exit 3 when any migration is pending, divergent, missing or out of order
+    #[arg(long)]
+    pub check: bool,
+}

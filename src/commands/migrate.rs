@@ -1,0 +1,81 @@
+//! `rehab migrate`: apply pending migrations under the lock, one transaction each.
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+use postgres::Client;
+use serde::Serialize;
+
+use crate::app::Ctx;
+use crate::cli::MigrateArgs;
+use crate::migrations::apply::{self, AppliedStep, MigrateOptions};
+use crate::migrations::history;
+use crate::output::{Report, progress, table};
+
+#[derive(Debug, Serialize)]
+pub struct MigrateReport {
+    pub database: String,
+    pub dry_run: bool,
+    pub applied: Vec<AppliedStep>,
+    /// The newest applied version after the run (before it, in a dry run).
+    pub current_version: Option<i32>,
+}
+
+pub fn run(ctx: &Ctx, args: &MigrateArgs) -> Result<MigrateReport> {
+    let mut client = ctx.connect()?;
+    migrate_with(ctx, &mut client, args)
+}
+
+/// Shared with `setup`, which has its own connection already.
+pub fn migrate_with(ctx: &Ctx, client: &mut Client, args: &MigrateArgs) -> Result<MigrateReport> {
+    let catalog = ctx.settings.catalog()?;
+    let opts = MigrateOptions { target: args.target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
+    let bar = progress::steps(ctx.out(), catalog.migrations.len());
+    let mut on_start = |m: &crate::migrations::Migration, i: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(i as u64);
+        bar.set_message(format!("V{} {}", m.version, m.name));
+    };
+    let result = apply::migrate(client, &catalog, &opts, &mut on_start);
+    bar.finish_and_clear();
+    let applied = result?;
+    let current_version = history::applied(client)?.last().map(|a| a.version);
+    Ok(MigrateReport { database: ctx.settings.conn.redacted(), dry_run: args.dry_run, applied, current_version })
+}
+
+impl Report for MigrateReport {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let at = self.current_version.map_or_else(|| "no migration applied".to_string(), |v| format!("version {v}"));
+        if self.applied.is_empty() {
+            return writeln!(out, "Nothing to migrate: {} is up to date ({at}).", self.database);
+        }
+        let mut t =
+            table::new(&["Version", "Name", "Transaction", if self.dry_run { "Would run" } else { "Duration" }]);
+        for s in &self.applied {
+            t.add_row(vec![
+                s.version.to_string(),
+                s.name.clone(),
+                if s.no_transaction { "none (no-transaction)".into() } else { "own".into() },
+                s.duration_ms.map_or_else(|| "yes".into(), table::duration_ms),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        if self.dry_run {
+            writeln!(
+                out,
+                "Dry run: {} migration(s) would be applied to {}; nothing was changed ({at}).",
+                self.applied.len(),
+                self.database
+            )
+        } else {
+            let total: f64 = self.applied.iter().filter_map(|s| s.duration_ms).sum();
+            writeln!(
+                out,
+                "Applied {} migration(s) to {} in {}; now at {at}.",
+                self.applied.len(),
+                self.database,
+                table::duration_ms(total)
+            )
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand: each turns settings into a report and never prints.
+
+pub mod current;
+pub mod migrate;
+pub mod setup;
+pub mod show;

@@ -1,0 +1,67 @@
+//! `rehab setup`: create the database if it is missing, create the configured extensions, migrate.
+//! Safe to run again: a second run changes nothing.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use postgres::error::SqlState;
+use serde::Serialize;
+
+use super::migrate::{self, MigrateReport};
+use crate::app::Ctx;
+use crate::cli::{MigrateArgs, SetupArgs};
+use crate::db::{admin, connect, quote_ident};
+use crate::error::sqlstate_of;
+use crate::output::Report;
+
+#[derive(Debug, Serialize)]
+pub struct SetupReport {
+    pub database: String,
+    pub created: bool,
+    pub extensions: Vec<String>,
+    pub migrate: MigrateReport,
+}
+
+pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
+    let s = &ctx.settings;
+    let wait = Duration::from_secs(args.wait);
+    ctx.out().detail(&format!("connecting to {}", s.conn.redacted()));
+    // Connect to the target first: on managed servers the maintenance database may be off limits.
+    let (mut client, created) = match connect::connect_waiting(&s.conn, ctx.command, s.connect_timeout, wait) {
+        Ok(c) => (c, false),
+        Err(e) if sqlstate_of(&e) == Some(SqlState::INVALID_CATALOG_NAME.code()) => {
+            let admin_info = s.conn.with_dbname(&s.maintenance_db);
+            let mut admin_client =
+                connect::connect(&admin_info, ctx.command, s.connect_timeout).with_context(|| {
+                    format!(
+                        "database `{}` does not exist and the maintenance database `{}` is needed to create it",
+                        s.conn.dbname, s.maintenance_db
+                    )
+                })?;
+            let created = admin::create_database(&mut admin_client, &s.conn.dbname)?;
+            if created {
+                ctx.out().status(&format!("created database {}", quote_ident(&s.conn.dbname)));
+            }
+            (ctx.connect()?, created)
+        }
+        Err(e) => return Err(e),
+    };
+    for ext in &s.extensions {
+        client
+            .batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)))
+            .with_context(|| format!("could not create extension `{ext}` (listed in [database] extensions)"))?;
+    }
+    let migrate = migrate::migrate_with(ctx, &mut client, &MigrateArgs::default())?;
+    Ok(SetupReport { database: s.conn.redacted(), created, extensions: s.extensions.clone(), migrate })
+}
+
+impl Report for SetupReport {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "Database {}: {}.", self.database, if self.created { "created" } else { "already exists" })?;
+        if !self.extensions.is_empty() {
+            writeln!(out, "Extensions present: {}.", self.extensions.join(", "))?;
+        }
+        self.migrate.write_human(out)
+    }
+}

@@ -1,0 +1,67 @@
+//! `rehab show`: every migration, known or applied, with its state. Read-only.
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::app::Ctx;
+use crate::cli::ShowArgs;
+use crate::error::CliError;
+use crate::migrations::history::{self, MigrationState, MigrationStatus};
+use crate::output::{Report, table};
+
+#[derive(Debug, Serialize)]
+pub struct ShowReport {
+    pub migrations: Vec<MigrationStatus>,
+}
+
+pub fn run(ctx: &Ctx) -> Result<ShowReport> {
+    let catalog = ctx.settings.catalog()?;
+    let mut client = ctx.connect()?;
+    let applied = history::applied(&mut client)?;
+    Ok(ShowReport { migrations: history::compare(&catalog, &applied) })
+}
+
+/// `--check`: exit 3 when anything needs attention.
+pub fn check(report: &ShowReport, args: &ShowArgs) -> Result<()> {
+    if !args.check {
+        return Ok(());
+    }
+    let count = |s: MigrationState| report.migrations.iter().filter(|m| m.state == s).count();
+    let pending = count(MigrationState::Pending);
+    let problems = report.migrations.iter().filter(|m| m.state.is_problem()).count();
+    if pending + problems == 0 {
+        return Ok(());
+    }
+    Err(CliError::check_failed(format!("{pending} pending, {problems} divergent, missing or out of order"))
+        .with_hint(if problems == 0 {
+            "run `rehab migrate`"
+        } else {
+            "see the table above; `rehab migrate` refuses until they are fixed"
+        })
+        .into())
+}
+
+impl Report for ShowReport {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.migrations.is_empty() {
+            return writeln!(out, "No migrations known or applied.");
+        }
+        let mut t = table::new(&["Version", "Name", "State", "Applied at", "Reversible"]);
+        for m in &self.migrations {
+            let mut state = m.state.label().to_string();
+            if let Some(d) = &m.detail {
+                state = format!("{state}: {d}");
+            }
+            t.add_row(vec![
+                m.version.to_string(),
+                m.name.clone(),
+                state,
+                m.applied_on.as_deref().map(table::timestamp).unwrap_or_default(),
+                if m.reversible { "yes" } else { "no" }.to_string(),
+            ]);
+        }
+        writeln!(out, "{t}")
+    }
+}

@@ -1,0 +1,48 @@
+//! Database-level administration through the maintenance database: exists, create, drop; and the one
+//! helper that quotes identifiers.
+
+use anyhow::{Context, Result};
+use postgres::Client;
+use postgres::error::SqlState;
+
+/// Quotes an identifier for SQL; every identifier rehab puts into SQL text goes through here.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+pub fn database_exists(admin: &mut Client, name: &str) -> Result<bool> {
+    let row = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .context("could not look up the database in pg_database")?;
+    Ok(row.is_some())
+}
+
+/// Creates `name`; returns false when it already existed (also when a concurrent run created it first).
+pub fn create_database(admin: &mut Client, name: &str) -> Result<bool> {
+    if database_exists(admin, name)? {
+        return Ok(false);
+    }
+    match admin.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name))) {
+        Ok(()) => Ok(true),
+        Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("could not create database `{name}`")),
+    }
+}
+
+/// Drops `name` if it exists, disconnecting its sessions first.
+pub fn drop_database(admin: &mut Client, name: &str) -> Result<()> {
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)))
+        .with_context(|| format!("could not drop database `{name}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_ident;
+
+    #[test]
+    fn quotes_are_doubled() {
+        assert_eq!(quote_ident("plain"), "\"plain\"");
+        assert_eq!(quote_ident("it's \"x\" y"), "\"it's \"\"x\"\" y\"");
+    }
+}

@@ -1,0 +1,118 @@
+//! Opens connections: TLS per `sslmode`, timeouts, `application_name`, and errors that name the target
+//! (redacted) and say what to do next.
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use postgres::error::SqlState;
+use postgres::{Client, Config};
+
+use super::conninfo::{ConnInfo, SslMode};
+use super::tls;
+use crate::error::CliError;
+
+/// The connect timeout when neither the URL, `PGCONNECT_TIMEOUT` nor the config sets one.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to `info` as `application_name = rehab <command>`.
+pub fn connect(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Client> {
+    let mut config = Config::new();
+    if info.is_socket() {
+        config.host_path(&info.host);
+    } else {
+        config.host(&info.host);
+    }
+    config
+        .port(info.port)
+        .user(&info.user)
+        .dbname(&info.dbname)
+        .application_name(&format!("rehab {command}"))
+        .connect_timeout(info.connect_timeout.unwrap_or(default_timeout))
+        .ssl_mode(match info.sslmode {
+            SslMode::Disable => postgres::config::SslMode::Disable,
+            SslMode::Prefer => postgres::config::SslMode::Prefer,
+            _ => postgres::config::SslMode::Require,
+        });
+    if let Some(password) = &info.password {
+        config.password(password);
+    }
+    if let Some(options) = &info.options {
+        config.options(options);
+    }
+    let connector = tls::connector(info)?;
+    config.connect(connector).map_err(|e| connect_error(info, &e).into())
+}
+
+/// Like [`connect`], but keeps trying for `wait` while the server is not accepting connections yet
+/// (CI often starts PostgreSQL in parallel with the job).
+pub fn connect_waiting(info: &ConnInfo, command: &str, default_timeout: Duration, wait: Duration) -> Result<Client> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match connect(info, command, default_timeout) {
+            Ok(client) => return Ok(client),
+            Err(e) if Instant::now() < deadline && is_transient(&e) => {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Server down, starting up or refusing connections: worth another try.
+fn is_transient(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some()
+            || e.downcast_ref::<postgres::Error>().is_some_and(|pe| {
+                pe.code() == Some(&SqlState::CANNOT_CONNECT_NOW) || pe.code() == Some(&SqlState::TOO_MANY_CONNECTIONS)
+            })
+    }) || err.to_string().contains("connection refused")
+        || err.to_string().contains("timed out")
+}
+
+/// One readable message for a failed connection, with the redacted target and the next step.
+pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
+    let target = info.redacted();
+    let cause = describe(err);
+    let hint = match err.code() {
+        Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+            format!("check the user and password for `{}` (in the URL, PGPASSWORD or ~/.pgpass)", info.user)
+        }
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => {
+            format!("database `{}` does not exist: run `rehab setup` to create it", info.dbname)
+        }
+        Some(c) if *c == SqlState::CANNOT_CONNECT_NOW => {
+            "the server is starting up or shutting down: retry, or use `rehab setup --wait 30`".to_string()
+        }
+        _ if cause.contains("TLS") || cause.contains("certificate") || cause.contains("ssl") => {
+            "check sslmode and sslrootcert, or whether the server has TLS enabled".to_string()
+        }
+        _ => format!(
+            "is PostgreSQL running and accepting connections at {}? (try `pg_isready -h {} -p {}`)",
+            if info.is_socket() { info.host.clone() } else { format!("{}:{}", info.host, info.port) },
+            info.host,
+            info.port
+        ),
+    };
+    CliError::failure(format!("could not connect to {target}: {cause}"))
+        .with_hint(hint)
+        .with_sqlstate(err.code().map(SqlState::code))
+}
+
+/// The server's message for database errors, the whole source chain for the rest.
+pub fn describe(err: &postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}

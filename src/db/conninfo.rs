@@ -1,0 +1,360 @@
+//! Where to connect: parses a PostgreSQL URL, fills what it leaves out from the libpq variables and
+//! `~/.pgpass`, and makes the one redacted form of it that every message uses.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use url::Url;
+
+use crate::error::CliError;
+
+/// libpq's `sslmode`, all five that matter (`allow` is folded into `prefer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "disable" => Self::Disable,
+            "allow" | "prefer" => Self::Prefer,
+            "require" => Self::Require,
+            "verify-ca" => Self::VerifyCa,
+            "verify-full" => Self::VerifyFull,
+            other => {
+                return Err(CliError::usage(format!(
+                    "unknown sslmode `{other}`: use disable, prefer, require, verify-ca or verify-full"
+                ))
+                .into());
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Prefer => "prefer",
+            Self::Require => "require",
+            Self::VerifyCa => "verify-ca",
+            Self::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// A fully resolved connection target. `password` is never printed: use [`ConnInfo::redacted`].
+#[derive(Clone)]
+pub struct ConnInfo {
+    /// A host name, an IP address, or a Unix-socket directory (starts with `/`).
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Option<String>,
+    pub dbname: String,
+    pub sslmode: SslMode,
+    pub sslrootcert: Option<PathBuf>,
+    pub connect_timeout: Option<Duration>,
+    pub options: Option<String>,
+}
+
+impl std::fmt::Debug for ConnInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Characters escaped in the user and database parts of a printed URL.
+const URL_PART: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b':')
+    .add(b'?')
+    .add(b'@')
+    .add(b'\'')
+    .add(b'<')
+    .add(b'>');
+
+/// The libpq environment variables rehab honours, looked up through a function so tests can inject them.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl ConnInfo {
+    /// Resolves `url` (or nothing) into a target: URL parts first, then `PG*` variables, then defaults,
+    /// then `~/.pgpass` for a missing password.
+    pub fn resolve(url: Option<&str>, env: EnvLookup<'_>) -> Result<Self> {
+        let parts = match url {
+            Some(u) => UrlParts::parse(u)?,
+            None => UrlParts::default(),
+        };
+        let var = |k: &str| env(k).filter(|v| !v.is_empty());
+        let host = parts.host.or_else(|| var("PGHOST")).unwrap_or_else(|| "localhost".into());
+        let port = match parts.port.or_else(|| var("PGPORT")) {
+            Some(p) => p
+                .parse::<u16>()
+                .map_err(|_| CliError::usage(format!("invalid port `{p}`: expected a number from 1 to 65535")))?,
+            None => 5432,
+        };
+        let user = parts
+            .user
+            .or_else(|| var("PGUSER"))
+            .or_else(|| var("USER"))
+            .or_else(|| var("LOGNAME"))
+            .unwrap_or_else(|| "postgres".into());
+        let dbname = parts.dbname.or_else(|| var("PGDATABASE")).unwrap_or_else(|| "rehab_development".into());
+        let sslmode = match parts.sslmode.or_else(|| var("PGSSLMODE")) {
+            Some(m) => SslMode::parse(&m)?,
+            None => SslMode::Prefer,
+        };
+        let sslrootcert = parts.sslrootcert.or_else(|| var("PGSSLROOTCERT")).map(PathBuf::from);
+        let connect_timeout = match parts.connect_timeout.or_else(|| var("PGCONNECT_TIMEOUT")) {
+            Some(t) => Some(Duration::from_secs(
+                t.parse::<u64>()
+                    .map_err(|_| CliError::usage(format!("invalid connect_timeout `{t}`: expected whole seconds")))?,
+            )),
+            None => None,
+        };
+        let mut info = Self {
+            host,
+            port,
+            user,
+            password: parts.password.or_else(|| var("PGPASSWORD")),
+            dbname,
+            sslmode,
+            sslrootcert,
+            connect_timeout,
+            options: parts.options,
+        };
+        if info.password.is_none() {
+            info.password = pgpass_password(&info, env);
+        }
+        Ok(info)
+    }
+
+    /// True for a Unix-socket directory.
+    pub fn is_socket(&self) -> bool {
+        self.host.starts_with('/')
+    }
+
+    /// True when the traffic never leaves this machine (socket or loopback), where TLS matters less.
+    pub fn is_local(&self) -> bool {
+        self.is_socket()
+            || self.host == "localhost"
+            || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The same target with another database name (for the maintenance database or a partition).
+    #[must_use]
+    pub fn with_dbname(&self, dbname: &str) -> Self {
+        Self { dbname: dbname.to_string(), ..self.clone() }
+    }
+
+    /// The one printable form of the target: a URL with the password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let user = utf8_percent_encode(&self.user, URL_PART).to_string();
+        let db = utf8_percent_encode(&self.dbname, URL_PART);
+        let mut query = vec![];
+        // A socket directory cannot stand in the authority, so it and the user move to the query.
+        let authority = if self.is_socket() {
+            query.push(format!("host={}", utf8_percent_encode(&self.host, URL_PART)));
+            if self.port != 5432 {
+                query.push(format!("port={}", self.port));
+            }
+            query.push(format!("user={user}"));
+            if self.password.is_some() {
+                query.push("password=***".into());
+            }
+            String::new()
+        } else {
+            let pass = if self.password.is_some() { ":***" } else { "" };
+            let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+            format!("{user}{pass}@{host}:{}", self.port)
+        };
+        if self.sslmode != SslMode::Prefer {
+            query.push(format!("sslmode={}", self.sslmode.as_str()));
+        }
+        let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+        format!("postgresql://{authority}/{db}{query}")
+    }
+}
+
+/// What a URL says; every part is optional so the environment can fill the rest.
+#[derive(Default)]
+struct UrlParts {
+    host: Option<String>,
+    port: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    dbname: Option<String>,
+    sslmode: Option<String>,
+    sslrootcert: Option<String>,
+    connect_timeout: Option<String>,
+    options: Option<String>,
+}
+
+impl UrlParts {
+    fn parse(raw: &str) -> Result<Self> {
+        // The raw URL may hold a password, so no message below ever repeats it.
+        let url = Url::parse(raw).map_err(|e| {
+            CliError::usage(format!("invalid database URL ({e}); expected postgresql://user@host:port/dbname"))
+        })?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            bail!(CliError::usage(format!(
+                "invalid database URL: scheme `{}` is not postgresql:// or postgres://",
+                url.scheme()
+            )));
+        }
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let mut parts = Self {
+            host: url
+                .host_str()
+                .filter(|h| !h.is_empty())
+                .map(|h| decode(h.trim_start_matches('[').trim_end_matches(']'))),
+            port: url.port().map(|p| p.to_string()),
+            user: Some(decode(url.username())).filter(|u| !u.is_empty()),
+            password: url.password().map(decode),
+            dbname: Some(decode(url.path().trim_start_matches('/'))).filter(|d| !d.is_empty()),
+            ..Self::default()
+        };
+        for (key, value) in url.query_pairs() {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "host" => parts.host = Some(value),
+                "port" => parts.port = Some(value),
+                "user" => parts.user = Some(value),
+                "password" => parts.password = Some(value),
+                "dbname" => parts.dbname = Some(value),
+                "sslmode" => parts.sslmode = Some(value),
+                "sslrootcert" => parts.sslrootcert = Some(value),
+                "connect_timeout" => parts.connect_timeout = Some(value),
+                "options" => parts.options = Some(value),
+                // rehab names every connection after its command.
+                "application_name" => {}
+                other => bail!(CliError::usage(format!(
+                    "invalid database URL: unknown parameter `{other}` (known: host, port, user, password, \
+                     dbname, sslmode, sslrootcert, connect_timeout, options)"
+                ))),
+            }
+        }
+        Ok(parts)
+    }
+}
+
+/// The password from the password file (`PGPASSFILE` or `~/.pgpass`), as libpq would pick it.
+fn pgpass_password(info: &ConnInfo, env: EnvLookup<'_>) -> Option<String> {
+    let path = env("PGPASSFILE").map(PathBuf::from).or_else(|| env("HOME").map(|h| Path::new(&h).join(".pgpass")))?;
+    if !path.is_file() || !permissions_private(&path) {
+        return None;
+    }
+    let file = postgres_secrets::PgPass::open(&path).ok()?;
+    // libpq matches a socket connection against the host name `localhost`.
+    let host = if info.is_socket() { "localhost" } else { info.host.as_str() };
+    let query = postgres_secrets::pgpass::CredentialQuery::default()
+        .hostname(host)
+        .ok()?
+        .port(info.port)
+        .ok()?
+        .database(&info.dbname)
+        .ok()?
+        .username(&info.user)
+        .ok()?;
+    file.find(&query).ok().flatten().map(|c| c.password)
+}
+
+/// libpq ignores a password file that group or others can read; so does rehab.
+#[cfg(unix)]
+fn permissions_private(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+}
+
+#[cfg(not(unix))]
+fn permissions_private(_: &Path) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(url: Option<&str>, vars: &[(&str, &str)]) -> ConnInfo {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        ConnInfo::resolve(url, &|k| map.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_configured() {
+        let c = resolve(None, &[("USER", "alice")]);
+        assert_eq!(c.redacted(), "postgresql://alice@localhost:5432/rehab_development");
+    }
+
+    #[test]
+    fn libpq_variables_fill_what_the_url_leaves_out() {
+        let c = resolve(
+            Some("postgresql:///app"),
+            &[("PGHOST", "db.internal"), ("PGPORT", "6543"), ("PGUSER", "bob"), ("PGPASSWORD", "s3cret")],
+        );
+        assert_eq!(c.host, "db.internal");
+        assert_eq!(c.port, 6543);
+        assert_eq!(c.dbname, "app");
+        assert_eq!(c.password.as_deref(), Some("s3cret"));
+        assert_eq!(c.redacted(), "postgresql://bob:***@db.internal:6543/app");
+    }
+
+    #[test]
+    fn url_parts_win_over_variables_and_are_decoded() {
+        let c = resolve(
+            Some("postgres://u%40x:p%3Ass@[::1]:7000/my%20db?sslmode=require"),
+            &[("PGHOST", "other"), ("PGDATABASE", "other")],
+        );
+        assert_eq!((c.host.as_str(), c.port, c.user.as_str()), ("::1", 7000, "u@x"));
+        assert_eq!(c.password.as_deref(), Some("p:ss"));
+        assert_eq!(c.dbname, "my db");
+        assert_eq!(c.sslmode, SslMode::Require);
+        assert_eq!(c.redacted(), "postgresql://u%40x:***@[::1]:7000/my%20db?sslmode=require");
+    }
+
+    #[test]
+    fn socket_hosts_print_as_a_query_parameter() {
+        let c = resolve(Some("postgresql:///db?host=/run/postgresql&user=me"), &[]);
+        assert!(c.is_socket() && c.is_local());
+        assert_eq!(c.redacted(), "postgresql:///db?host=%2Frun%2Fpostgresql&user=me");
+        // The redacted form parses back to the same target.
+        assert_eq!(resolve(Some(&c.redacted()), &[]).redacted(), c.redacted());
+    }
+
+    #[test]
+    fn errors_never_repeat_the_password() {
+        let map = HashMap::<String, String>::new();
+        for bad in
+            ["mysql://u:hunter2@h/db", "postgresql://u:hunter2@h/db?bogus=1", "postgresql://u:hunter2@h:99999/db"]
+        {
+            let err = ConnInfo::resolve(Some(bad), &|k| map.get(k).cloned()).unwrap_err();
+            assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
+        }
+    }
+
+    #[test]
+    fn pgpass_supplies_a_missing_password() {
+        let dir = std::env::temp_dir().join(format!("rehab-pgpass-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pgpass");
+        std::fs::write(&file, "otherhost:*:*:*:nope\ndb.example:5432:*:carol:from\\:file\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let c = resolve(Some("postgresql://carol@db.example/app"), &[("PGPASSFILE", file.to_str().unwrap())]);
+        assert_eq!(c.password.as_deref(), Some("from:file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,89 @@
+//! The session-level advisory lock that serialises every command that changes the schema
+//! (refinery takes no lock of its own; a transaction-level lock would end at the first COMMIT).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use postgres::Client;
+use postgres::error::SqlState;
+use serde::Serialize;
+
+use crate::error::CliError;
+
+/// The lock key: "rehab" in ASCII. Advisory locks are per database, so one key serves every database.
+pub const MIGRATION_LOCK_KEY: i64 = 0x72_65_68_61_62;
+
+/// Who holds the migration lock right now.
+#[derive(Debug, Clone, Serialize)]
+pub struct LockHolder {
+    pub pid: i32,
+    pub application_name: String,
+    pub client: Option<String>,
+    /// When the holder's session started (it takes the lock right after connecting).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} ({})",
+            self.pid,
+            if self.application_name.is_empty() { "no application_name" } else { &self.application_name }
+        )?;
+        if let Some(client) = &self.client {
+            write!(f, " from {client}")?;
+        }
+        if let Some(since) = self.since {
+            write!(f, ", session started {}", since.format("%Y-%m-%d %H:%M:%S UTC"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Takes the migration lock on `client`, waiting up to `timeout`. Released by [`release`] or when the
+/// session ends, so a crashed run never leaves it behind.
+pub fn acquire(client: &mut Client, timeout: Duration) -> Result<()> {
+    // lock_timeout bounds the wait inside the server; 0 would mean "forever", so wait at least 1 ms.
+    let ms = timeout.as_millis().clamp(1, u128::from(u32::MAX));
+    client.batch_execute(&format!("SET lock_timeout = {ms}"))?;
+    let result = client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]);
+    client.batch_execute("RESET lock_timeout")?;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+            let holder = holder(client)?;
+            let who = holder.map_or_else(|| "another session (it has just ended)".to_string(), |h| h.to_string());
+            Err(CliError::failure(format!(
+                "timed out after {}s waiting for the migration lock, held by {who}",
+                timeout.as_secs_f64()
+            ))
+            .with_hint("wait for that run to finish, or stop it with SELECT pg_terminate_backend(<pid>); raise [migrations] lock_timeout_secs to wait longer")
+            .into())
+        }
+        Err(e) => Err(e).context("could not take the migration lock"),
+    }
+}
+
+pub fn release(client: &mut Client) -> Result<()> {
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+        .context("could not release the migration lock")?;
+    Ok(())
+}
+
+/// The session holding the migration lock in the current database, if any.
+pub fn holder(client: &mut Client) -> Result<Option<LockHolder>> {
+    let row = client
+        .query_opt(
+            "SELECT a.pid, coalesce(a.application_name, ''), host(a.client_addr), a.backend_start
+               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.locktype = 'advisory' AND l.granted
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1
+              LIMIT 1",
+            &[&MIGRATION_LOCK_KEY],
+        )
+        .context("could not look up the holder of the migration lock")?;
+    Ok(row.map(|r| LockHolder { pid: r.get(0), application_name: r.get(1), client: r.get(2), since: r.get(3) }))
+}

@@ -1,0 +1,10 @@
+//! Everything that talks to PostgreSQL below the migration layer: where to connect, how, and admin work.
+
+pub mod admin;
+pub mod connect;
+pub mod conninfo;
+pub mod lock;
+pub mod tls;
+
+pub use admin::quote_ident;
+pub use conninfo::ConnInfo;

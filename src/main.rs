@@ -1,0 +1,16 @@
+//! Entry point: parse flags, run, map the error to a documented exit code.
+
+use clap::Parser;
+use rehab::error::{exit_code_of, hint_of};
+use rehab::{app, cli::Cli, output};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match app::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            output::print_error(&err, hint_of(&err));
+            std::process::ExitCode::from(exit_code_of(&err) as u8)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Applies pending migrations under the migration lock: each migration and its history row in one
+//! transaction (refinery's grouped mode, one version at a time), or statement by statement for scripts
+//! marked `-- rehab:no-transaction`, recorded afterwards exactly once.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use postgres::Client;
+use refinery::{Runner, Target};
+use serde::Serialize;
+
+use super::catalog::{Migration, MigrationCatalog};
+use super::history::{self, MigrationState};
+use super::split;
+use super::sql_error::{self, ScriptError};
+use crate::db::lock;
+use crate::error::CliError;
+
+#[derive(Debug, Clone, Default)]
+pub struct MigrateOptions {
+    /// Stop after this version.
+    pub target: Option<i32>,
+    pub dry_run: bool,
+    pub lock_timeout: Duration,
+}
+
+/// One migration applied (or, in a dry run, that would be).
+#[derive(Debug, Clone, Serialize)]
+pub struct AppliedStep {
+    pub version: i32,
+    pub name: String,
+    pub file: String,
+    pub no_transaction: bool,
+    /// Milliseconds; `None` in a dry run.
+    pub duration_ms: Option<f64>,
+}
+
+/// Hooks for the caller's progress display: called before each migration runs.
+pub type OnStart<'a> = &'a mut dyn FnMut(&Migration, usize, usize);
+
+/// Applies what is pending up to the target and returns what ran (or would run).
+pub fn migrate(
+    client: &mut Client,
+    catalog: &MigrationCatalog,
+    opts: &MigrateOptions,
+    on_start: OnStart<'_>,
+) -> Result<Vec<AppliedStep>> {
+    if opts.dry_run {
+        return Ok(plan(client, catalog, opts.target)?.into_iter().map(|m| step(m, None)).collect());
+    }
+    lock::acquire(client, opts.lock_timeout)?;
+    let result = migrate_locked(client, catalog, opts.target, on_start);
+    // Ending the session would release it too; releasing now keeps a long-lived caller correct.
+    let released = lock::release(client);
+    let steps = result?;
+    released?;
+    Ok(steps)
+}
+
+fn migrate_locked(
+    client: &mut Client,
+    catalog: &MigrationCatalog,
+    target: Option<i32>,
+    on_start: OnStart<'_>,
+) -> Result<Vec<AppliedStep>> {
+    let pending = plan(client, catalog, target)?;
+    let all = catalog.refinery_migrations();
+    let mut done = Vec::with_capacity(pending.len());
+    let total = pending.len();
+    for (i, m) in pending.into_iter().enumerate() {
+        on_start(m, i, total);
+        let started = Instant::now();
+        if let Err(e) = apply_one(client, &all, m) {
+            return Err(failed(e, &done));
+        }
+        done.push(step(m, Some(started.elapsed())));
+    }
+    Ok(done)
+}
+
+/// The migrations to apply, after refusing divergent, missing and out-of-order ones and unknown targets.
+pub fn plan<'c>(client: &mut Client, catalog: &'c MigrationCatalog, target: Option<i32>) -> Result<Vec<&'c Migration>> {
+    let applied = history::applied(client)?;
+    let statuses = history::compare(catalog, &applied);
+    let problems: Vec<String> =
+        statuses.iter().filter(|s| s.state.is_problem()).map(history::describe_problem).collect();
+    if !problems.is_empty() {
+        return Err(CliError::failure(format!("refusing to migrate:\n  - {}", problems.join("\n  - ")))
+            .with_hint("restore the applied file as it was (divergent, missing) or renumber the new one above the newest applied version (out of order); `rehab show` lists every state")
+            .into());
+    }
+    if let Some(t) = target
+        && catalog.get(t).is_none()
+    {
+        return Err(CliError::usage(format!(
+            "unknown target version {t}: {} has {}",
+            catalog.source,
+            catalog.migrations.iter().map(|m| m.version.to_string()).collect::<Vec<_>>().join(", ")
+        ))
+        .into());
+    }
+    Ok(statuses
+        .iter()
+        .filter(|s| s.state == MigrationState::Pending && target.is_none_or(|t| s.version <= t))
+        .filter_map(|s| catalog.get(s.version))
+        .collect())
+}
+
+fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {
+    AppliedStep {
+        version: m.version,
+        name: m.name.clone(),
+        file: m.up.file_name.clone(),
+        no_transaction: m.up.no_transaction,
+        duration_ms: took.map(|d| d.as_secs_f64() * 1000.0),
+    }
+}
+
+fn apply_one(client: &mut Client, all: &[refinery::Migration], m: &Migration) -> std::result::Result<(), ScriptError> {
+    let runner = Runner::new(all).set_grouped(true);
+    if m.up.no_transaction {
+        for statement in split::statements(&m.up.sql) {
+            client
+                .batch_execute(statement.sql)
+                .map_err(|e| sql_error::from_postgres(&m.up, &e, statement.sql, statement.line))?;
+        }
+        runner
+            .set_target(Target::FakeVersion(m.version))
+            .run(client)
+            .map_err(|e| sql_error::from_refinery(&m.up, &e))?;
+    } else {
+        runner.set_target(Target::Version(m.version)).run(client).map_err(|e| sql_error::from_refinery(&m.up, &e))?;
+    }
+    Ok(())
+}
+
+fn failed(e: ScriptError, done: &[AppliedStep]) -> anyhow::Error {
+    let kept = if done.is_empty() {
+        "no migration was applied in this run".to_string()
+    } else {
+        format!(
+            "applied before it in this run, and kept: {}",
+            done.iter().map(|s| format!("V{} {}", s.version, s.name)).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let hint = if e.partial {
+        format!(
+            "{kept}. Statements of {} before the failing one ran and stay (it runs outside a transaction): make them idempotent (IF NOT EXISTS), fix the file and run `rehab migrate` again",
+            e.file
+        )
+    } else {
+        format!("{kept}. {} left nothing behind: fix it and run `rehab migrate` again", e.file)
+    };
+    CliError::failure(format!("migration failed: {e}")).with_hint(hint).into()
+}

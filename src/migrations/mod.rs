@@ -1,0 +1,9 @@
+//! The migration layer: the catalog of scripts, the history in the database, and applying them.
+
+pub mod apply;
+pub mod catalog;
+pub mod history;
+pub mod split;
+pub mod sql_error;
+
+pub use catalog::{Migration, MigrationCatalog};

@@ -1,0 +1,70 @@
+//! Turns a server error from a script into "file, line, server message", the three things a person needs.
+
+use std::fmt;
+
+use postgres::error::ErrorPosition;
+use refinery::error::Kind;
+
+use super::catalog::Script;
+
+#[derive(Debug)]
+pub struct ScriptError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+    /// True when part of the script may have run (no-transaction scripts).
+    pub partial: bool,
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{} line {}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// An error from running `sql`, a part of `script` that starts on `first_line`.
+pub fn from_postgres(script: &Script, err: &postgres::Error, sql: &str, first_line: usize) -> ScriptError {
+    let Some(db) = err.as_db_error() else {
+        return ScriptError {
+            file: script.file_name.clone(),
+            line: None,
+            message: crate::db::connect::describe(err),
+            partial: script.no_transaction,
+        };
+    };
+    let line = match db.position() {
+        Some(ErrorPosition::Original(pos)) => {
+            let before = sql.chars().take((*pos as usize).saturating_sub(1));
+            Some(first_line + before.filter(|c| *c == '\n').count())
+        }
+        _ => None,
+    };
+    let mut message = format!("{}: {}", db.severity(), db.message());
+    if let Some(detail) = db.detail() {
+        message.push_str(&format!(" (detail: {detail})"));
+    }
+    if let Some(hint) = db.hint() {
+        message.push_str(&format!(" (hint: {hint})"));
+    }
+    if let Some(context) = db.where_() {
+        message.push_str(&format!(" (context: {})", context.replace('\n', "; ")));
+    }
+    ScriptError { file: script.file_name.clone(), line, message, partial: script.no_transaction }
+}
+
+/// An error from refinery's runner while it ran `script` whole.
+pub fn from_refinery(script: &Script, err: &refinery::Error) -> ScriptError {
+    if let Kind::Connection(_, source) = err.kind()
+        && let Some(pg) = source.downcast_ref::<postgres::Error>()
+    {
+        let mut e = from_postgres(script, pg, &script.sql, 1);
+        e.partial = false;
+        return e;
+    }
+    ScriptError { file: script.file_name.clone(), line: None, message: err.to_string(), partial: false }
+}

@@ -1,0 +1,77 @@
+//! The only place that prints: reports as tables or JSON on stdout, status and progress on stderr.
+
+pub mod progress;
+pub mod table;
+
+use std::io::{self, IsTerminal, Write};
+
+use serde::Serialize;
+
+use crate::cli::Format;
+
+/// A command's result: serialisable for `--format json`, and able to draw itself for people.
+pub trait Report: Serialize {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// How this run prints; built once from the global flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+impl Output {
+    /// Writes the report on stdout in the chosen format. A closed pipe (`rehab show | head`) is not an error.
+    pub fn emit<R: Report>(&self, report: &R) -> anyhow::Result<()> {
+        let stdout = io::stdout();
+        let mut lock = stdout.lock();
+        let result = write_report(self.format, report, &mut lock).and_then(|()| lock.flush());
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// A status line on stderr ("created database ..."), unless `--quiet`.
+    pub fn status(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(io::stderr(), "{message}");
+        }
+    }
+
+    /// A detail line on stderr, only with `--verbose`.
+    pub fn detail(&self, message: &str) {
+        if self.verbose {
+            let _ = writeln!(io::stderr(), "{message}");
+        }
+    }
+
+    /// True when progress bars make sense: a terminal on stderr and no `--quiet`.
+    pub fn shows_progress(&self) -> bool {
+        !self.quiet && io::stderr().is_terminal()
+    }
+}
+
+pub fn write_report<R: Report>(format: Format, report: &R, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Table => report.write_human(out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+    }
+}
+
+/// Prints an error and its causes on stderr, `error: ...` then `  caused by: ...` then `hint: ...`.
+pub fn print_error(err: &anyhow::Error, hint: Option<&str>) {
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(stderr, "error: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    if let Some(hint) = hint {
+        let _ = writeln!(stderr, "hint: {hint}");
+    }
+}

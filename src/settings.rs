@@ -1,0 +1,114 @@
+//! Resolves every setting once, before any command runs: flag > environment variable > rehab.toml >
+//! built-in default. Commands read the result and never look at flags or variables themselves.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::GlobalArgs;
+use crate::config::LoadedConfig;
+use crate::db::connect::DEFAULT_CONNECT_TIMEOUT;
+use crate::db::conninfo::{ConnInfo, EnvLookup};
+use crate::error::CliError;
+use crate::migrations::MigrationCatalog;
+use crate::output::Output;
+
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+pub struct Settings {
+    /// Where to connect, partition suffix included.
+    pub conn: ConnInfo,
+    /// The active `[environments.NAME]`, if any.
+    pub env_name: Option<String>,
+    pub protected: bool,
+    /// Run-time migrations folder; `None` means the embedded migrations.
+    pub migrations_dir: Option<PathBuf>,
+    pub lock_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub maintenance_db: String,
+    pub extensions: Vec<String>,
+    pub yes: bool,
+    pub output: Output,
+    pub config: LoadedConfig,
+}
+
+impl Settings {
+    pub fn resolve(args: &GlobalArgs, env: EnvLookup<'_>, cwd: &Path) -> Result<Self> {
+        let var = |k: &str| env(k).filter(|v| !v.is_empty());
+        let config_path = args.config.clone().or_else(|| var("REHAB_CONFIG").map(PathBuf::from));
+        let config = LoadedConfig::load(config_path.as_deref(), cwd)?;
+
+        let (env_name, named_at) = match (&args.env_name, var("REHAB_ENV"), &config.file.default_env) {
+            (Some(n), _, _) => (Some(n.clone()), None),
+            (None, Some(n), _) => (Some(n), None),
+            (None, None, Some(d)) => (Some(d.get_ref().clone()), Some(config.line_of(d.span().start))),
+            (None, None, None) => (None, None),
+        };
+        let environment = match &env_name {
+            Some(name) => Some(config.environment(name, named_at)?),
+            None => None,
+        };
+        let env_url = match environment {
+            Some(e) => match (&e.url, &e.url_env) {
+                (Some(_), Some(_)) => {
+                    return Err(CliError::usage(format!(
+                        "environment `{}` sets both url and url_env; keep one",
+                        env_name.as_deref().unwrap_or_default()
+                    ))
+                    .into());
+                }
+                (Some(u), None) => Some(u.clone()),
+                (None, Some(v)) => Some(var(v).ok_or_else(|| {
+                    CliError::usage(format!(
+                        "environment `{}` reads its URL from ${v}, which is not set",
+                        env_name.as_deref().unwrap_or_default()
+                    ))
+                })?),
+                (None, None) => None,
+            },
+            None => None,
+        };
+        let url = args.database_url.clone().or_else(|| var("DATABASE_URL")).or(env_url);
+        let mut conn = ConnInfo::resolve(url.as_deref(), env)?;
+        let partition = match (args.partition, var("REHAB_TEST_PARTITION")) {
+            (Some(n), _) => Some(n.to_string()),
+            (None, Some(v)) => {
+                v.parse::<u32>()
+                    .map_err(|_| CliError::usage(format!("REHAB_TEST_PARTITION=`{v}` is not a whole number")))?;
+                Some(v)
+            }
+            (None, None) => None,
+        };
+        if let Some(n) = partition {
+            conn.dbname = format!("{}_{n}", conn.dbname);
+        }
+
+        let base = config.base_dir().map(Path::to_path_buf).unwrap_or_else(|| cwd.to_path_buf());
+        let migrations_dir =
+            args.migrations.clone().or_else(|| config.file.migrations.dir.as_ref().map(|d| base.join(d)));
+        let db = &config.file.database;
+        Ok(Self {
+            conn,
+            protected: environment.is_some_and(|e| e.protected),
+            env_name,
+            migrations_dir,
+            lock_timeout: config.file.migrations.lock_timeout_secs.map_or(DEFAULT_LOCK_TIMEOUT, Duration::from_secs),
+            connect_timeout: db.connect_timeout_secs.map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs),
+            maintenance_db: db.maintenance_db.clone().unwrap_or_else(|| "postgres".into()),
+            extensions: db.extensions.clone(),
+            yes: args.yes,
+            output: Output { format: args.format, quiet: args.quiet, verbose: args.verbose },
+            config,
+        })
+    }
+
+    /// The migrations this run works with: the folder if one is configured, else the embedded set.
+    pub fn catalog(&self) -> Result<MigrationCatalog> {
+        match &self.migrations_dir {
+            Some(dir) => MigrationCatalog::from_dir(dir),
+            None => MigrationCatalog::embedded(),
+        }
+    }
+}
