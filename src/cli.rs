@@ -24,6 +24,7 @@ pub struct Cli {
 
 /// Flags accepted before or after the subcommand.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// PostgreSQL URL (postgresql://user@host:port/db?sslmode=...); overrides DATABASE_URL and the config
     #[arg(long, global = true, value_name = "URL")]

@@ -17,6 +17,11 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `info` as `application_name = rehab <command>`.
 pub fn connect(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Client> {
+    open(info, command, default_timeout)?.map_err(|e| connect_error(info, &e).into())
+}
+
+/// One attempt; the outer error is a local setup problem (TLS files), the inner one the server's answer.
+fn open(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Result<Client, postgres::Error>> {
     let mut config = Config::new();
     if info.is_socket() {
         config.host_path(&info.host);
@@ -41,7 +46,7 @@ pub fn connect(info: &ConnInfo, command: &str, default_timeout: Duration) -> Res
         config.options(options);
     }
     let connector = tls::connector(info)?;
-    config.connect(connector).map_err(|e| connect_error(info, &e).into())
+    Ok(config.connect(connector))
 }
 
 /// Like [`connect`], but keeps trying for `wait` while the server is not accepting connections yet
@@ -49,25 +54,23 @@ pub fn connect(info: &ConnInfo, command: &str, default_timeout: Duration) -> Res
 pub fn connect_waiting(info: &ConnInfo, command: &str, default_timeout: Duration, wait: Duration) -> Result<Client> {
     let deadline = Instant::now() + wait;
     loop {
-        match connect(info, command, default_timeout) {
+        match open(info, command, default_timeout)? {
             Ok(client) => return Ok(client),
             Err(e) if Instant::now() < deadline && is_transient(&e) => {
                 std::thread::sleep(Duration::from_millis(250));
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(connect_error(info, &e).into()),
         }
     }
 }
 
-/// Server down, starting up or refusing connections: worth another try.
-fn is_transient(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>().is_some()
-            || e.downcast_ref::<postgres::Error>().is_some_and(|pe| {
-                pe.code() == Some(&SqlState::CANNOT_CONNECT_NOW) || pe.code() == Some(&SqlState::TOO_MANY_CONNECTIONS)
-            })
-    }) || err.to_string().contains("connection refused")
-        || err.to_string().contains("timed out")
+/// Server down, starting up or out of connection slots: worth another try. An answer from a running
+/// server (bad password, no such database) is final.
+fn is_transient(err: &postgres::Error) -> bool {
+    match err.code() {
+        Some(code) => *code == SqlState::CANNOT_CONNECT_NOW || *code == SqlState::TOO_MANY_CONNECTIONS,
+        None => err.as_db_error().is_none(),
+    }
 }
 
 /// One readable message for a failed connection, with the redacted target and the next step.

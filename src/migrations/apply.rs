@@ -122,7 +122,12 @@ fn apply_one(client: &mut Client, all: &[refinery::Migration], m: &Migration) ->
         for statement in split::statements(&m.up.sql) {
             client
                 .batch_execute(statement.sql)
-                .map_err(|e| sql_error::from_postgres(&m.up, &e, statement.sql, statement.line))?;
+                .map_err(|e| {
+                    let mut err = sql_error::from_postgres(&m.up, &e, statement.sql, statement.line);
+                    // Without a position from the server, the statement's first line is the best pointer.
+                    err.line = err.line.or(Some(statement.line));
+                    err
+                })?;
         }
         runner
             .set_target(Target::FakeVersion(m.version))

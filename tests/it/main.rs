@@ -1,0 +1,10 @@
+//! The integration tests: the real `rehab` binary against a real PostgreSQL, one database per test.
+
+mod support;
+
+mod cli;
+mod connection;
+mod migrate;
+mod migrations_folder;
+mod setup;
+mod show;

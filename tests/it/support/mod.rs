@@ -1,0 +1,231 @@
+//! Test harness: a throwaway database per test (dropped on drop) and a builder that runs the real
+//! `rehab` binary against it with a clean environment.
+
+#![allow(dead_code)]
+
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub use server::{Server, TempCluster, server};
+
+/// A database of the test's own, named after the test, dropped (sessions included) on drop.
+pub struct TestDb {
+    pub name: String,
+    pub server: &'static Server,
+    /// A scratch folder for fixtures and config files, removed on drop.
+    pub dir: PathBuf,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A name only: the database is not created (for `setup` tests).
+    pub fn named(test: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let mut name = format!("rehab_t_{}_{}_{n}", std::process::id(), test);
+        name.truncate(63);
+        let dir = std::env::temp_dir().join(format!("{name}_dir"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Self { name, server: server(), dir };
+        db.drop_database();
+        db
+    }
+
+    /// An empty database, created now.
+    pub fn new(test: &str) -> Self {
+        let db = Self::named(test);
+        db.admin().batch_execute(&format!("CREATE DATABASE {}", quote(&db.name))).expect("create test database");
+        db
+    }
+
+    /// A database with a name chosen by the test (quotes and spaces welcome).
+    pub fn with_exact_name(name: &str) -> Self {
+        let mut db = Self::named("exact");
+        db.name = name.to_string();
+        db.drop_database();
+        db
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url(&self.name)
+    }
+
+    pub fn admin(&self) -> postgres::Client {
+        self.server.connect("postgres").expect("connect to the maintenance database")
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        self.server.connect(&self.name).expect("connect to the test database")
+    }
+
+    pub fn exists(&self) -> bool {
+        self.admin().query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&self.name]).unwrap().is_some()
+    }
+
+    /// `rehab ARGS --database-url <this database>`.
+    pub fn rehab(&self, args: &[&str]) -> Rehab {
+        Rehab::new(&self.dir).arg("--database-url").arg(self.url()).args(args)
+    }
+
+    /// One value from a query, for assertions.
+    pub fn scalar<T: for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
+        self.client().query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+    }
+
+    /// Applied versions in the history table, in order.
+    pub fn applied_versions(&self) -> Vec<i32> {
+        let mut c = self.client();
+        let exists: bool = c.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[]).unwrap().get(0);
+        if !exists {
+            return vec![];
+        }
+        c.query("SELECT version FROM refinery_schema_history ORDER BY version", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    /// Writes `files` (name, contents) into a fresh folder under the scratch dir and returns it.
+    pub fn fixture_dir(&self, label: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.dir.join(label);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, sql) in files {
+            std::fs::write(dir.join(name), sql).unwrap();
+        }
+        dir
+    }
+
+    /// `pg_dump --schema-only` of the database, history table excluded, for exact comparisons.
+    pub fn schema_dump(&self) -> String {
+        let s = self.server;
+        let mut cmd = std::process::Command::new("pg_dump");
+        cmd.args(["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=refinery_schema_history"])
+            .args(["-h", &s.host, "-p", &s.port.to_string(), "-U", &s.user, "-d", &self.name]);
+        if let Some(p) = &s.password {
+            cmd.env("PGPASSWORD", p);
+        }
+        let out = cmd.output().expect("pg_dump is installed (apt-get install postgresql-client)");
+        assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+        // pg_dump 15.14+ brackets the dump with \restrict lines holding a random key.
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn drop_database(&self) {
+        let _ = self.admin().batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&self.name)));
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.drop_database();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// Runs the real binary with a clean environment: no DATABASE_URL, PG* or REHAB_* leak in from the
+/// machine, and the working directory is the test's own (no stray rehab.toml).
+pub struct Rehab {
+    cmd: std::process::Command,
+}
+
+impl Rehab {
+    pub fn new(cwd: &Path) -> Self {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rehab"));
+        cmd.current_dir(cwd);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key == "DATABASE_URL" || key.starts_with("PG") || key.starts_with("REHAB_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("PGPASSFILE", "/nonexistent/rehab-test-pgpass").env("NO_COLOR", "1");
+        Self { cmd }
+    }
+
+    #[must_use]
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.arg(a);
+        self
+    }
+
+    #[must_use]
+    pub fn args(mut self, a: &[&str]) -> Self {
+        self.cmd.args(a);
+        self
+    }
+
+    #[must_use]
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        self.cmd.spawn().expect("run rehab")
+    }
+
+    pub fn run(mut self) -> Run {
+        self.cmd.stdin(std::process::Stdio::null());
+        Run::from(self.cmd.output().expect("run rehab"))
+    }
+
+    /// Runs and asserts exit 0.
+    pub fn ok(self) -> Run {
+        self.run().code(0)
+    }
+}
+
+/// What a run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            status: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing both streams when it differs.
+    pub fn code(self, expected: i32) -> Self {
+        assert_eq!(self.status, Some(expected), "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn stderr_has(self, needle: &str) -> Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
