@@ -49,9 +49,13 @@ pub fn migrate(
         return Ok(plan(client, catalog, opts.target)?.into_iter().map(|m| step(m, None)).collect());
     }
     lock::acquire(client, opts.lock_timeout)?;
+    // Each migration commits with its history row, so a commit lost in a server crash loses both together
+    // and the next run applies it again; waiting for every flush would only slow long chains down.
+    client.batch_execute("SET synchronous_commit = off")?;
     let result = migrate_locked(client, catalog, opts.target, on_start);
     // Ending the session would release it too; releasing now keeps a long-lived caller correct.
-    let released = lock::release(client);
+    let released =
+        client.batch_execute("RESET synchronous_commit").map_err(Into::into).and_then(|()| lock::release(client));
     let steps = result?;
     released?;
     Ok(steps)
@@ -120,14 +124,12 @@ fn apply_one(client: &mut Client, all: &[refinery::Migration], m: &Migration) ->
     let runner = Runner::new(all).set_grouped(true);
     if m.up.no_transaction {
         for statement in split::statements(&m.up.sql) {
-            client
-                .batch_execute(statement.sql)
-                .map_err(|e| {
-                    let mut err = sql_error::from_postgres(&m.up, &e, statement.sql, statement.line);
-                    // Without a position from the server, the statement's first line is the best pointer.
-                    err.line = err.line.or(Some(statement.line));
-                    err
-                })?;
+            client.batch_execute(statement.sql).map_err(|e| {
+                let mut err = sql_error::from_postgres(&m.up, &e, statement.sql, statement.line);
+                // Without a position from the server, the statement's first line is the best pointer.
+                err.line = err.line.or(Some(statement.line));
+                err
+            })?;
         }
         runner
             .set_target(Target::FakeVersion(m.version))

@@ -31,7 +31,11 @@ fn usage_errors_exit_2() {
 fn config_errors_name_the_key_and_line_and_exit_2() {
     let db = TestDb::named("cfg_err");
     let cfg = db.dir.join("rehab.toml");
-    std::fs::write(&cfg, "default_env = \"dev\"\n\n[environments.dev]\nurl = \"postgresql://localhost/x\"\nprotectd = true\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "default_env = \"dev\"\n\n[environments.dev]\nurl = \"postgresql://localhost/x\"\nprotectd = true\n",
+    )
+    .unwrap();
     let run = Rehab::new(&db.dir).args(&["current"]).run().code(2);
     insta::assert_snapshot!("config_unknown_key", run.stderr.replace(&*cfg.to_string_lossy(), "<dir>/rehab.toml"));
 

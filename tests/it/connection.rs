@@ -36,7 +36,10 @@ fn sslmode_require_encrypts_the_connection() {
     assert_eq!(ssl_on, "on", "the test server must have TLS enabled for this test");
     let dir = db.fixture_dir(
         "probe",
-        &[("V1__tls_probe.sql", "CREATE TABLE tls_probe AS SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid();")],
+        &[(
+            "V1__tls_probe.sql",
+            "CREATE TABLE tls_probe AS SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid();",
+        )],
     );
     let url = db.url().replace("sslmode=disable", "sslmode=require");
     crate::support::Rehab::new(&db.dir).args(&["migrate", "--database-url", &url, "--migrations"]).arg(&dir).ok();
@@ -48,13 +51,20 @@ fn sslmode_verify_full_rejects_an_untrusted_certificate() {
     let db = TestDb::new("tls_verify");
     let url = db.url().replace("sslmode=disable", "sslmode=verify-full");
     let run = crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).run().code(1);
-    assert!(run.stderr.contains("could not connect") && run.stderr.to_lowercase().contains("certificate"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not connect") && run.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn every_connection_is_named_after_its_command() {
     let db = TestDb::new("app_name");
-    let dir = db.fixture_dir("probe", &[("V1__who.sql", "CREATE TABLE who AS SELECT current_setting('application_name') AS app;")]);
+    let dir = db.fixture_dir(
+        "probe",
+        &[("V1__who.sql", "CREATE TABLE who AS SELECT current_setting('application_name') AS app;")],
+    );
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
     assert_eq!(db.scalar::<String>("SELECT app FROM who"), "rehab migrate");
 }

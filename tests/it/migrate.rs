@@ -8,7 +8,10 @@ fn three(db: &TestDb) -> std::path::PathBuf {
         "three",
         &[
             ("V1__create_things.sql", "CREATE TABLE things (id int PRIMARY KEY, note text);\n"),
-            ("V2__seed_thing.sql", "INSERT INTO things (id, note) SELECT coalesce(max(id), 0) + 1, 'seeded' FROM things;\n"),
+            (
+                "V2__seed_thing.sql",
+                "INSERT INTO things (id, note) SELECT coalesce(max(id), 0) + 1, 'seeded' FROM things;\n",
+            ),
             ("V3__add_index.sql", "CREATE INDEX things_note_idx ON things (note);\n"),
         ],
     )
@@ -33,7 +36,11 @@ fn migrate_stops_at_the_target_and_refuses_unknown_targets() {
     let dir = three(&db);
     db.rehab(&["migrate", "--target", "2", "--migrations"]).arg(&dir).ok();
     assert_eq!(db.applied_versions(), vec![1, 2]);
-    db.rehab(&["migrate", "--target", "9", "--migrations"]).arg(&dir).run().code(2).stderr_has("unknown target version 9");
+    db.rehab(&["migrate", "--target", "9", "--migrations"])
+        .arg(&dir)
+        .run()
+        .code(2)
+        .stderr_has("unknown target version 9");
     assert_eq!(db.applied_versions(), vec![1, 2]);
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
     assert_eq!(db.applied_versions(), vec![1, 2, 3]);
@@ -108,7 +115,11 @@ fn an_edited_applied_migration_is_refused_naming_version_and_difference() {
     let db = TestDb::new("migrate_divergent");
     let dir = three(&db);
     db.rehab(&["migrate", "--target", "2", "--migrations"]).arg(&dir).ok();
-    std::fs::write(dir.join("V1__create_things.sql"), "CREATE TABLE things (id int PRIMARY KEY, note text); -- edited\n").unwrap();
+    std::fs::write(
+        dir.join("V1__create_things.sql"),
+        "CREATE TABLE things (id int PRIMARY KEY, note text); -- edited\n",
+    )
+    .unwrap();
     let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(1);
     assert!(run.stderr.contains("V1 create_things: divergent"), "{}", run.stderr);
     assert!(run.stderr.contains("edited after it was applied"), "{}", run.stderr);

@@ -7,7 +7,10 @@ fn refused(files: &[(&str, &str)], expect: &str) {
     let dir = db.fixture_dir("bad", files);
     let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(2);
     assert!(run.stderr.contains(expect), "expected {expect:?} in:\n{}", run.stderr);
-    assert!(!db.scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL"), "the database was touched");
+    assert!(
+        !db.scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL"),
+        "the database was touched"
+    );
 }
 
 const OK: (&str, &str) = ("V1__ok.sql", "CREATE TABLE ok (id int);");
@@ -47,5 +50,8 @@ fn sql_files_in_sub_folders_are_refused() {
 #[test]
 fn a_missing_folder_is_a_usage_error() {
     let db = TestDb::new("folder_missing");
-    db.rehab(&["migrate", "--migrations", "/nonexistent/rehab-migrations"]).run().code(2).stderr_has("/nonexistent/rehab-migrations");
+    db.rehab(&["migrate", "--migrations", "/nonexistent/rehab-migrations"])
+        .run()
+        .code(2)
+        .stderr_has("/nonexistent/rehab-migrations");
 }

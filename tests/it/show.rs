@@ -25,7 +25,10 @@ fn show_is_read_only_and_lists_pending_migrations() {
     assert_eq!(rows[0]["reversible"], true);
     assert_eq!(rows[1]["reversible"], false);
     assert!(rows[0]["applied_on"].is_null());
-    assert!(!db.scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL"), "show created the history table");
+    assert!(
+        !db.scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL"),
+        "show created the history table"
+    );
 }
 
 #[test]

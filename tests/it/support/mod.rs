@@ -78,7 +78,8 @@ impl TestDb {
     /// Applied versions in the history table, in order.
     pub fn applied_versions(&self) -> Vec<i32> {
         let mut c = self.client();
-        let exists: bool = c.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[]).unwrap().get(0);
+        let exists: bool =
+            c.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[]).unwrap().get(0);
         if !exists {
             return vec![];
         }
@@ -104,8 +105,16 @@ impl TestDb {
     pub fn schema_dump(&self) -> String {
         let s = self.server;
         let mut cmd = std::process::Command::new("pg_dump");
-        cmd.args(["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=refinery_schema_history"])
-            .args(["-h", &s.host, "-p", &s.port.to_string(), "-U", &s.user, "-d", &self.name]);
+        cmd.args(["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=refinery_schema_history"]).args([
+            "-h",
+            &s.host,
+            "-p",
+            &s.port.to_string(),
+            "-U",
+            &s.user,
+            "-d",
+            &self.name,
+        ]);
         if let Some(p) = &s.password {
             cmd.env("PGPASSWORD", p);
         }
@@ -175,7 +184,10 @@ impl Rehab {
     }
 
     pub fn spawn(mut self) -> std::process::Child {
-        self.cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        self.cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         self.cmd.spawn().expect("run rehab")
     }
 

@@ -44,7 +44,8 @@ pub fn server() -> &'static Server {
 
 fn find() -> Result<Server, String> {
     if let Ok(url) = std::env::var("REHAB_TEST_DATABASE_URL") {
-        let config: postgres::Config = url.parse().map_err(|e| format!("REHAB_TEST_DATABASE_URL is not a valid URL: {e}"))?;
+        let config: postgres::Config =
+            url.parse().map_err(|e| format!("REHAB_TEST_DATABASE_URL is not a valid URL: {e}"))?;
         let host = match config.get_hosts().first() {
             Some(postgres::config::Host::Tcp(h)) => h.clone(),
             _ => "127.0.0.1".into(),
@@ -160,7 +161,11 @@ impl Drop for TempCluster {
     fn drop(&mut self) {
         if self.stop_on_drop {
             if let Ok(pg_ctl) = pg_bin("pg_ctl") {
-                let _ = run_as_postgres(Command::new(pg_ctl).arg("-D").arg(self.dir.join("data")).args(["-m", "immediate", "stop"]));
+                let _ = run_as_postgres(Command::new(pg_ctl).arg("-D").arg(self.dir.join("data")).args([
+                    "-m",
+                    "immediate",
+                    "stop",
+                ]));
             }
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -192,7 +197,9 @@ fn chown_for_postgres(dir: &Path) -> Result<(), String> {
     if is_root() {
         let status = Command::new("chown").args(["-R", "postgres"]).arg(dir).status().map_err(|e| e.to_string())?;
         if !status.success() {
-            return Err("as root the test cluster needs a `postgres` OS user (apt-get install postgresql creates it)".into());
+            return Err(
+                "as root the test cluster needs a `postgres` OS user (apt-get install postgresql creates it)".into()
+            );
         }
     }
     Ok(())
