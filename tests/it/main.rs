@@ -6,5 +6,6 @@ mod cli;
 mod connection;
 mod migrate;
 mod migrations_folder;
+mod schema;
 mod setup;
 mod show;
