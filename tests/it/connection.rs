@@ -27,6 +27,11 @@ fn a_wrong_password_gives_a_clear_error_without_the_password() {
     // The right password from PGPASSWORD works: the variable fills what the URL leaves out.
     let url = format!("postgresql://postgres@127.0.0.1:{}/postgres?sslmode=disable", cluster.port);
     Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSWORD", "right-pass").ok();
+    // So does a private ~/.pgpass-style file.
+    let pgpass = cluster.dir.join("pgpass");
+    std::fs::write(&pgpass, format!("127.0.0.1:{}:*:postgres:right-pass\n", cluster.port)).unwrap();
+    std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSFILE", &pgpass).ok();
 }
 
 #[test]
@@ -67,4 +72,27 @@ fn every_connection_is_named_after_its_command() {
     );
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
     assert_eq!(db.scalar::<String>("SELECT app FROM who"), "rehab migrate");
+}
+
+/// The server's own certificate (self-signed, issued for `localhost`) serves as the root to verify against.
+fn server_certificate(db: &TestDb) -> String {
+    let path: String = db.scalar("SHOW ssl_cert_file");
+    let path =
+        if path.starts_with('/') { path } else { format!("{}/{path}", db.scalar::<String>("SHOW data_directory")) };
+    assert!(std::path::Path::new(&path).is_file(), "the server certificate {path} must be readable by the tests");
+    path
+}
+
+#[test]
+fn sslmode_verify_ca_trusts_the_given_root_without_checking_the_host_name() {
+    let db = TestDb::new("tls_verify_ca");
+    let cert = server_certificate(&db);
+    let url = db.url().replace("sslmode=disable", &format!("sslmode=verify-ca&sslrootcert={cert}"));
+    crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).ok();
+    // verify-full also checks the name: the certificate is for `localhost`, not 127.0.0.1.
+    let url = db.url().replace("sslmode=disable", &format!("sslmode=verify-full&sslrootcert={cert}"));
+    let run = crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).run().code(1);
+    assert!(run.stderr.contains("not valid for name"), "{}", run.stderr);
+    let url = url.replace("@127.0.0.1:", "@localhost:");
+    crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).ok();
 }
