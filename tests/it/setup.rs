@@ -20,26 +20,15 @@ fn setup_twice_changes_nothing_and_exits_0() {
     let db = TestDb::named("setup_twice");
     db.rehab(&["setup"]).ok();
     let before = db.schema_dump();
-    let history_before: Vec<String> = db
-        .client()
-        .query("SELECT applied_on FROM refinery_schema_history ORDER BY version", &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let history =
+        || db.scalar::<String>("SELECT string_agg(applied_on, ',' ORDER BY version) FROM refinery_schema_history");
+    let history_before = history();
     let run = db.rehab(&["setup", "--format", "json"]).ok();
     let json = run.json();
     assert_eq!(json["created"], false);
     assert_eq!(json["migrate"]["applied"].as_array().unwrap().len(), 0);
     assert!(db.schema_dump() == before, "the second setup changed the schema");
-    let history_after: Vec<String> = db
-        .client()
-        .query("SELECT applied_on FROM refinery_schema_history ORDER BY version", &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(history_after, history_before);
+    assert_eq!(history(), history_before);
 }
 
 #[test]
