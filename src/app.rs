@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Migrate(_) => "migrate",
         Command::Show(_) => "show",
         Command::Current => "current",
+        Command::Doctor(_) => "doctor",
     };
     let ctx = Ctx { settings, command };
     let out = *ctx.out();
@@ -47,5 +48,10 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::show::check(&report, args)
         }
         Command::Current => out.emit(&commands::current::run(&ctx)?),
+        Command::Doctor(args) => {
+            let report = commands::doctor::run(&ctx, args)?;
+            out.emit(&report)?;
+            commands::doctor::check(&report, args)
+        }
     }
 }

@@ -82,6 +82,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Print the version and name of the newest applied migration
     Current,
+    /// Check the database's health (connection, migrations, schema, projections, activity, maintenance,
+    /// replication) in a read-only session; exit 3 when a check fails
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -107,4 +110,15 @@ pub struct ShowArgs {
     /// Exit 3 when any migration is pending, divergent, missing or out of order
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DoctorArgs {
+    /// Also exit 3 when a check warns or could not run (ERROR), not only when one fails
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Run only these groups: connection, migrations, schema, projections, activity, maintenance, replication
+    #[arg(long, value_name = "GROUP[,GROUP]", value_delimiter = ',')]
+    pub only: Vec<String>,
 }

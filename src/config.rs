@@ -23,6 +23,8 @@ pub struct ConfigFile {
     pub migrations: MigrationsSection,
     #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
+    #[serde(default)]
+    pub doctor: DoctorSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +46,78 @@ pub struct MigrationsSection {
     pub dir: Option<PathBuf>,
     /// Seconds to wait for the migration lock (default 60).
     pub lock_timeout_secs: Option<u64>,
+}
+
+/// `rehab doctor` thresholds; every key defaults to the value in [`DoctorSection::default`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DoctorSection {
+    /// Statement timeout of each check, in milliseconds: a slower check reports ERROR "timed out".
+    pub check_timeout_ms: u64,
+    /// Round-trip latency above which `connection/latency` warns.
+    pub latency_warn_ms: f64,
+    /// int2/int4 sequences: WARN / FAIL at this percentage of the column type's range.
+    pub sequence_warn_pct: f64,
+    pub sequence_fail_pct: f64,
+    /// Projection lag in events: WARN above / FAIL above.
+    pub projection_lag_warn: i64,
+    pub projection_lag_fail: i64,
+    /// A lagging projection whose `updated_at` is this much older than the newest event is stalled.
+    pub projection_stall_secs: u64,
+    /// Connections used against `max_connections`: WARN / FAIL at this percentage.
+    pub connections_warn_pct: f64,
+    pub connections_fail_pct: f64,
+    /// Queries running longer than this warn.
+    pub long_query_secs: u64,
+    /// Sessions idle in transaction longer than this warn.
+    pub idle_in_transaction_secs: u64,
+    /// Sessions waiting for a lock longer than this warn.
+    pub blocked_secs: u64,
+    /// Prepared transactions older than this warn.
+    pub prepared_xact_secs: u64,
+    /// Transaction-ID age as a percentage of `autovacuum_freeze_max_age`: WARN / FAIL.
+    pub wraparound_warn_pct: f64,
+    pub wraparound_fail_pct: f64,
+    /// Dead tuples as a percentage of all tuples of a large table: WARN at this ratio...
+    pub dead_tuple_warn_pct: f64,
+    /// ...and only with at least this many dead tuples.
+    pub dead_tuple_min: i64,
+    /// Cache hit ratio below this warns...
+    pub cache_hit_warn_pct: f64,
+    /// ...once at least this many blocks were accessed (hits + reads).
+    pub cache_hit_min_blocks: i64,
+    /// How many of the largest tables the maintenance checks list.
+    pub largest_tables: i64,
+    /// Replica replay lag above this warns.
+    pub replica_lag_warn_secs: f64,
+}
+
+impl Default for DoctorSection {
+    fn default() -> Self {
+        Self {
+            check_timeout_ms: 5000,
+            latency_warn_ms: 100.0,
+            sequence_warn_pct: 85.0,
+            sequence_fail_pct: 95.0,
+            projection_lag_warn: 1_000,
+            projection_lag_fail: 100_000,
+            projection_stall_secs: 600,
+            connections_warn_pct: 80.0,
+            connections_fail_pct: 95.0,
+            long_query_secs: 300,
+            idle_in_transaction_secs: 60,
+            blocked_secs: 5,
+            prepared_xact_secs: 300,
+            wraparound_warn_pct: 50.0,
+            wraparound_fail_pct: 90.0,
+            dead_tuple_warn_pct: 20.0,
+            dead_tuple_min: 1_000,
+            cache_hit_warn_pct: 95.0,
+            cache_hit_min_blocks: 100_000,
+            largest_tables: 5,
+            replica_lag_warn_secs: 60.0,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,6 +213,17 @@ mod tests {
         let text = include_str!("../config.example.toml");
         let file: ConfigFile = toml::from_str(text).unwrap();
         assert!(file.environments.contains_key("development"));
+        // The example documents the defaults: parsing it must give exactly them.
+        assert_eq!(format!("{:?}", file.doctor), format!("{:?}", DoctorSection::default()));
+    }
+
+    #[test]
+    fn doctor_keys_are_checked_and_default() {
+        let loaded = parse("[doctor]\nlong_query_secs = 7\n").unwrap();
+        assert_eq!(loaded.file.doctor.long_query_secs, 7);
+        assert_eq!(loaded.file.doctor.projection_lag_warn, 1_000);
+        let err = format!("{:#}", parse("[doctor]\nlong_query = 7\n").unwrap_err());
+        assert!(err.contains("long_query") && err.contains("line 2"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod doctor;
 pub mod error;
 pub mod migrations;
 pub mod output;

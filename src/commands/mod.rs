@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns settings into a report and never prints.
 
 pub mod current;
+pub mod doctor;
 pub mod migrate;
 pub mod setup;
 pub mod show;

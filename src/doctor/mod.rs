@@ -1,0 +1,305 @@
+//! `rehab doctor`'s checks: one small function per check, grouped by file, listed once in [`CHECKS`] so
+//! adding a check is one edit. The runner gives every check its own statement timeout and turns any
+//! error into an ERROR row, so one broken check never hides the others.
+
+mod activity;
+mod connection;
+mod maintenance;
+mod migrations;
+mod projections;
+mod replication;
+mod schema;
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use anyhow::Result;
+use postgres::Client;
+use postgres::error::SqlState;
+use serde::Serialize;
+
+use crate::config::DoctorSection;
+use crate::error::CliError;
+use crate::migrations::MigrationCatalog;
+use crate::settings::Settings;
+
+/// The result of one check. Ordered by severity for [`worst`] (ERROR is reported, not ranked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+    Skip,
+    Error,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Warn => "WARN",
+            Self::Fail => "FAIL",
+            Self::Skip => "SKIP",
+            Self::Error => "ERROR",
+        }
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::Skip => 0,
+            Self::Ok => 1,
+            Self::Warn => 2,
+            Self::Error => 3,
+            Self::Fail => 4,
+        }
+    }
+}
+
+/// The more severe of two statuses.
+pub fn worst(a: Status, b: Status) -> Status {
+    if b.rank() > a.rank() { b } else { a }
+}
+
+/// What a check found: a status, one line of detail, and what fixes it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    pub detail: String,
+    pub hint: Option<String>,
+}
+
+impl Outcome {
+    pub fn ok(detail: impl Into<String>) -> Self {
+        Self { status: Status::Ok, detail: detail.into(), hint: None }
+    }
+
+    pub fn skip(detail: impl Into<String>) -> Self {
+        Self { status: Status::Skip, detail: detail.into(), hint: None }
+    }
+
+    pub fn new(status: Status, detail: impl Into<String>, hint: impl Into<String>) -> Self {
+        let hint = hint.into();
+        Self { status, detail: detail.into(), hint: (status != Status::Ok && !hint.is_empty()).then_some(hint) }
+    }
+}
+
+/// A check returns what it found, or the error that kept it from finding out (reported as ERROR).
+pub type CheckResult = Result<Outcome>;
+
+/// One entry of the registry.
+pub struct DoctorCheck {
+    pub group: &'static str,
+    pub name: &'static str,
+    pub run: fn(&mut CheckCtx) -> CheckResult,
+}
+
+/// Every group, in the order the report lists them.
+pub const GROUPS: &[&str] =
+    &["connection", "migrations", "schema", "projections", "activity", "maintenance", "replication"];
+
+macro_rules! checks {
+    ($($group:ident :: $name:ident),* $(,)?) => {
+        &[$(DoctorCheck { group: stringify!($group), name: stringify!($name), run: $group::$name }),*]
+    };
+}
+
+/// The registry: every check, in report order. The name of a check is its function's name.
+pub const CHECKS: &[DoctorCheck] = checks![
+    connection::reachable,
+    connection::latency,
+    connection::authentication,
+    connection::server_version,
+    connection::tls,
+    migrations::history_table,
+    migrations::pending,
+    migrations::divergent,
+    migrations::missing,
+    migrations::lock,
+    schema::unused_types,
+    schema::invalid_indexes,
+    schema::unvalidated_constraints,
+    schema::unindexed_foreign_keys,
+    schema::tables_without_primary_key,
+    schema::sequences,
+    schema::extensions,
+    projections::lag,
+    projections::rebuilds,
+    projections::stalled,
+    activity::connections,
+    activity::long_queries,
+    activity::idle_in_transaction,
+    activity::blocked_sessions,
+    activity::prepared_transactions,
+    maintenance::wraparound,
+    maintenance::vacuum,
+    maintenance::cache_hit,
+    maintenance::size,
+    replication::replicas,
+    replication::slots,
+];
+
+/// The connection the checks share, or why there is none.
+pub enum Link {
+    Up { client: Box<Client>, connect_ms: f64 },
+    Down(CliError),
+}
+
+/// What a check can use: settings, thresholds, the connection, and the migration catalog (loaded once).
+pub struct CheckCtx<'a> {
+    pub settings: &'a Settings,
+    pub limits: &'a DoctorSection,
+    pub link: Link,
+    catalog: Option<MigrationCatalog>,
+}
+
+/// Raised by [`CheckCtx::client`] without a connection; the runner reports it as SKIP.
+#[derive(Debug, thiserror::Error)]
+#[error("no connection")]
+pub struct NotConnected;
+
+impl<'a> CheckCtx<'a> {
+    pub fn new(settings: &'a Settings, limits: &'a DoctorSection, link: Link) -> Self {
+        Self { settings, limits, link, catalog: None }
+    }
+
+    pub fn client(&mut self) -> Result<&mut Client> {
+        match &mut self.link {
+            Link::Up { client, .. } => Ok(client),
+            Link::Down(_) => Err(NotConnected.into()),
+        }
+    }
+
+    /// The migrations this run compares against (the folder or the embedded set).
+    pub fn catalog(&mut self) -> Result<&MigrationCatalog> {
+        if self.catalog.is_none() {
+            self.catalog = Some(self.settings.catalog()?);
+        }
+        Ok(self.catalog.as_ref().expect("loaded above"))
+    }
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRow {
+    pub group: &'static str,
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    pub hint: Option<String>,
+    /// How long the check took, in milliseconds.
+    pub ms: f64,
+}
+
+/// Runs `checks` in order; each gets its own statement timeout and cannot stop the others.
+pub fn run(ctx: &mut CheckCtx, checks: &[&DoctorCheck]) -> Vec<CheckRow> {
+    let timeout = ctx.limits.check_timeout_ms.max(1);
+    checks
+        .iter()
+        .map(|check| {
+            let started = Instant::now();
+            let result = set_timeout(ctx, timeout).and_then(|()| (check.run)(ctx));
+            let outcome = result.unwrap_or_else(|e| from_error(&e, timeout));
+            CheckRow {
+                group: check.group,
+                name: check.name,
+                status: outcome.status,
+                detail: outcome.detail,
+                hint: outcome.hint,
+                ms: (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0,
+            }
+        })
+        .collect()
+}
+
+fn set_timeout(ctx: &mut CheckCtx, ms: u64) -> Result<()> {
+    if let Link::Up { client, .. } = &mut ctx.link {
+        client.batch_execute(&format!("SET statement_timeout = {ms}"))?;
+    }
+    Ok(())
+}
+
+fn from_error(err: &anyhow::Error, timeout_ms: u64) -> Outcome {
+    if err.downcast_ref::<NotConnected>().is_some() {
+        return Outcome::skip("not connected (see connection/reachable)");
+    }
+    if let Some(pg) = err.chain().find_map(|e| e.downcast_ref::<postgres::Error>()) {
+        if pg.code() == Some(&SqlState::QUERY_CANCELED) {
+            return Outcome::new(
+                Status::Error,
+                format!("timed out after {timeout_ms} ms"),
+                "look for locks on what it reads (activity/blocked_sessions), or raise [doctor] check_timeout_ms",
+            );
+        }
+        return Outcome::new(
+            Status::Error,
+            format!("could not run: {}", crate::db::connect::describe(pg)),
+            "check the privileges of the connecting role on the catalog views",
+        );
+    }
+    Outcome::new(Status::Error, format!("could not run: {err:#}"), "")
+}
+
+/// At most `max` items joined with "; ", then how many more there are.
+pub fn list(items: &[String], max: usize) -> String {
+    let mut text = items.iter().take(max).cloned().collect::<Vec<_>>().join("; ");
+    if items.len() > max {
+        write!(text, "; and {} more", items.len() - max).unwrap();
+    }
+    text
+}
+
+/// A duration in seconds for people: `42 s`, `3 min`, `5 h`, `2 d`.
+pub fn human_secs(secs: f64) -> String {
+    match secs {
+        s if s < 120.0 => format!("{s:.0} s"),
+        s if s < 7200.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.0} h", s / 3600.0),
+        s => format!("{:.0} d", s / 86_400.0),
+    }
+}
+
+/// A size in bytes for people.
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{value:.0} {}", UNITS[0]) } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_has_a_known_group_and_a_unique_name() {
+        let mut seen = std::collections::HashSet::new();
+        for c in CHECKS {
+            assert!(GROUPS.contains(&c.group), "{}", c.group);
+            assert!(seen.insert((c.group, c.name)), "{}/{} twice", c.group, c.name);
+        }
+        for g in GROUPS {
+            assert!(CHECKS.iter().any(|c| c.group == *g), "group {g} has no check");
+        }
+    }
+
+    #[test]
+    fn worst_prefers_fail_then_error_then_warn() {
+        assert_eq!(worst(Status::Ok, Status::Warn), Status::Warn);
+        assert_eq!(worst(Status::Fail, Status::Warn), Status::Fail);
+        assert_eq!(worst(Status::Warn, Status::Ok), Status::Warn);
+        assert_eq!(worst(Status::Skip, Status::Ok), Status::Ok);
+    }
+
+    #[test]
+    fn helpers_format_for_people() {
+        assert_eq!(list(&["a".into(), "b".into(), "c".into()], 2), "a; b; and 1 more");
+        assert_eq!(human_secs(90.0), "90 s");
+        assert_eq!(human_secs(3600.0), "60 min");
+        assert_eq!(human_bytes(1536.0), "1.5 kB");
+    }
+}
