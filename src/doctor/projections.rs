@@ -23,32 +23,33 @@ struct Projection {
     target: Option<i64>,
 }
 
-/// Both tables, or `None` when the schema is not migrated (the check then SKIPs).
-fn load(client: &mut Client) -> Result<Option<(Head, Vec<Projection>)>> {
-    let present: bool = client
-        .query_one(
-            "SELECT to_regclass('event_store.events') IS NOT NULL
-                AND to_regclass('projections.projection_versions') IS NOT NULL",
-            &[],
-        )?
-        .get(0);
-    if !present {
-        return Ok(None);
-    }
-    // The primary-key index answers this with one page read, whatever the table's size.
-    let head = client
-        .query_opt(
-            "SELECT global_position, recorded_at FROM event_store.events ORDER BY global_position DESC LIMIT 1",
-            &[],
-        )?
-        .map_or(Head { position: 0, recorded_at: None }, |r| Head { position: r.get(0), recorded_at: r.get(1) });
+/// True when both tables exist; otherwise the checks SKIP (schema not migrated).
+fn present(client: &mut Client) -> Result<bool> {
+    let row = client.query_one(
+        "SELECT to_regclass('event_store.events') IS NOT NULL
+            AND to_regclass('projections.projection_versions') IS NOT NULL",
+        &[],
+    )?;
+    Ok(row.get(0))
+}
+
+/// The newest event. The primary-key index answers this with a few page reads, whatever the table's size.
+fn head(client: &mut Client) -> Result<Head> {
+    let row = client.query_opt(
+        "SELECT global_position, recorded_at FROM event_store.events ORDER BY global_position DESC LIMIT 1",
+        &[],
+    )?;
+    Ok(row.map_or(Head { position: 0, recorded_at: None }, |r| Head { position: r.get(0), recorded_at: r.get(1) }))
+}
+
+fn projections(client: &mut Client) -> Result<Vec<Projection>> {
     let rows = client.query(
         "SELECT projection_name, last_position, rebuild_state::text, last_error, last_error_at, updated_at,
                 rebuild_target_position
            FROM projections.projection_versions ORDER BY projection_name",
         &[],
     )?;
-    let projections = rows
+    Ok(rows
         .iter()
         .map(|r| Projection {
             name: r.get(0),
@@ -59,8 +60,15 @@ fn load(client: &mut Client) -> Result<Option<(Head, Vec<Projection>)>> {
             updated_at: r.get(5),
             target: r.get(6),
         })
-        .collect();
-    Ok(Some((head, projections)))
+        .collect())
+}
+
+/// Head and projections, or `None` without the schema.
+fn load(client: &mut Client) -> Result<Option<(Head, Vec<Projection>)>> {
+    if !present(client)? {
+        return Ok(None);
+    }
+    Ok(Some((head(client)?, projections(client)?)))
 }
 
 fn not_there() -> Outcome {
@@ -110,7 +118,12 @@ pub fn lag(ctx: &mut CheckCtx) -> CheckResult {
 }
 
 pub fn rebuilds(ctx: &mut CheckCtx) -> CheckResult {
-    let Some((_, projections)) = load(ctx.client()?)? else { return Ok(not_there()) };
+    let client = ctx.client()?;
+    if !present(client)? {
+        return Ok(not_there());
+    }
+    // Only the checkpoint table: a failed rebuild must show even while the event store is locked.
+    let projections = projections(client)?;
     let failed: Vec<String> = projections
         .iter()
         .filter(|p| p.state == "failed")

@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod connection;
+mod doctor;
 mod migrate;
 mod migrations_folder;
 mod schema;
