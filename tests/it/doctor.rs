@@ -344,3 +344,80 @@ fn an_unknown_group_is_a_usage_error_listing_the_valid_ones() {
         .stderr_has("`bogus`")
         .stderr_has("connection, migrations, schema");
 }
+
+#[test]
+fn unvalidated_constraints_tables_without_a_key_and_missing_extensions_are_reported() {
+    let db = TestDb::new("doctor_schema_more");
+    db.client()
+        .batch_execute(
+            "CREATE TABLE loose (x int); INSERT INTO loose VALUES (-1);
+             ALTER TABLE loose ADD CONSTRAINT loose_x_positive CHECK (x > 0) NOT VALID;",
+        )
+        .unwrap();
+    std::fs::write(db.dir.join("rehab.toml"), "[database]\nextensions = [\"citext\"]\n").unwrap();
+    let json = db.rehab(&["doctor", "--format", "json", "--only", "schema"]).run().code(3).json();
+    assert_eq!(status(&json, "schema/tables_without_primary_key"), "warn");
+    assert!(detail(&json, "schema/tables_without_primary_key").contains("\"public\".\"loose\""), "{json:#}");
+    assert_eq!(status(&json, "schema/unvalidated_constraints"), "warn");
+    assert!(
+        row(&json, "schema/unvalidated_constraints")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("VALIDATE CONSTRAINT \"loose_x_positive\"")
+    );
+    assert_eq!(status(&json, "schema/extensions"), "fail");
+    assert!(detail(&json, "schema/extensions").contains("citext"), "{json:#}");
+}
+
+#[test]
+fn a_long_running_query_warns() {
+    let db = TestDb::new("doctor_long_query");
+    let mut sleeper = db.client();
+    let sleeping = std::thread::spawn(move || sleeper.batch_execute("SELECT pg_sleep(3)").map_err(|e| e.to_string()));
+    wait_for(
+        &db,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+    );
+    let json = doctor(&db, "long_query_secs = 0", &["--only", "activity"]).ok().json();
+    assert_eq!(status(&json, "activity/long_queries"), "warn");
+    assert!(detail(&json, "activity/long_queries").contains("pg_sleep(3)"), "{json:#}");
+    let json = doctor(&db, "", &["--only", "activity"]).ok().json();
+    assert_eq!(status(&json, "activity/long_queries"), "ok");
+    db.scalar::<bool>("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(3)' AND datname = current_database()");
+    let _ = sleeping.join().unwrap();
+}
+
+#[test]
+fn dead_tuples_in_a_large_table_warn() {
+    let db = TestDb::new("doctor_dead_tuples");
+    db.client()
+        .batch_execute(
+            "CREATE TABLE churn (id int PRIMARY KEY) WITH (autovacuum_enabled = false);
+             INSERT INTO churn SELECT generate_series(1, 2000);
+             DELETE FROM churn WHERE id > 500;",
+        )
+        .unwrap();
+    // Statistics reach the shared view when the writing session goes idle (at most about a second later).
+    wait_for(&db, "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'churn' AND n_dead_tup >= 1500");
+    let json = doctor(&db, "dead_tuple_min = 100", &["--only", "maintenance"]).ok().json();
+    assert_eq!(status(&json, "maintenance/vacuum"), "warn", "{json:#}");
+    assert!(detail(&json, "maintenance/vacuum").contains("public.churn (1500 dead, 75%)"), "{json:#}");
+    assert!(detail(&json, "maintenance/size").contains("public.churn"), "{json:#}");
+}
+
+#[test]
+fn thresholds_come_from_the_config() {
+    let db = TestDb::new("doctor_thresholds");
+    let config = "latency_warn_ms = 0.0\nconnections_warn_pct = 0.0\nwraparound_warn_pct = 0.0\n\
+                  cache_hit_warn_pct = 101.0\ncache_hit_min_blocks = 1";
+    // Block accesses of a new database count once a session that made them exits (101 % can never be met).
+    wait_for(&db, "SELECT count(*) FROM pg_stat_database WHERE datname = current_database() AND blks_hit > 0");
+    let json = doctor(&db, config, &["--only", "connection,activity,maintenance"]).ok().json();
+    for id in ["connection/latency", "activity/connections", "maintenance/wraparound", "maintenance/cache_hit"] {
+        assert_eq!(status(&json, id), "warn", "{id}: {json:#}");
+    }
+    assert!(json["checks"].as_array().unwrap().iter().all(|c| c["group"] != "schema"));
+    // An unknown key is a configuration error naming it.
+    std::fs::write(db.dir.join("rehab.toml"), "[doctor]\nlag_warn = 1\n").unwrap();
+    db.rehab(&["doctor"]).run().code(2).stderr_has("lag_warn");
+}
