@@ -231,11 +231,14 @@ fn from_error(err: &anyhow::Error, timeout_ms: u64) -> Outcome {
                 "look for locks on what it reads (activity/blocked_sessions), or raise [doctor] check_timeout_ms",
             );
         }
-        return Outcome::new(
-            Status::Error,
-            format!("could not run: {}", crate::db::connect::describe(pg)),
-            "check the privileges of the connecting role on the catalog views",
-        );
+        let hint = match pg.code() {
+            Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+                "grant the connecting role pg_monitor (GRANT pg_monitor TO <role>), or run doctor as the owner"
+            }
+            Some(_) => "",
+            None => "the connection to the server was lost: run `rehab doctor` again",
+        };
+        return Outcome::new(Status::Error, format!("could not run: {}", crate::db::connect::describe(pg)), hint);
     }
     Outcome::new(Status::Error, format!("could not run: {err:#}"), "")
 }
