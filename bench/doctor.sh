@@ -1,62 +1,80 @@
 #!/usr/bin/env bash
-# Times `rehab doctor` on a database with the full bundled schema and 1 million, then 10 million events
-# (the same database, grown), with three projections a little behind. Prints the wall time of each size
-# and the ratio 10M / 1M. Uses hyperfine when installed (apt-get install hyperfine), else a bash loop.
-# Usage: [SIZES="1000000 10000000"] bench/doctor.sh [RUNS]   (server: PGHOST/PGPORT/PGUSER, default 127.0.0.1:5432 postgres)
+# Times `rehab doctor` on two databases with the full bundled schema, one with 1 million and one with
+# 10 million events (the second is a copy of the first, grown), each with three projections 500 events
+# behind. Both are measured in the same hyperfine call (or the same bash loop), so machine load hits both
+# alike. Prints the median wall time of each and the ratio 10M / 1M.
+# Usage: [SIZES="1000000 10000000"] bench/doctor.sh [RUNS]   (server: PGHOST/PGPORT/PGUSER, default
+# 127.0.0.1:5432 postgres). Uses hyperfine when installed (apt-get install hyperfine), else a bash loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-10}
+runs=${1:-20}
 read -ra sizes <<<"${SIZES:-1000000 10000000}"   # SIZES="a b": smaller sizes for a quick try
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
-db=rehab_bench_doctor
-url="postgresql://$PGUSER@$PGHOST:$PGPORT/$db"
 cargo build --release --quiet
 rehab=target/release/rehab
 work=$(mktemp -d)
-trap 'rm -rf "$work"; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
+dbs=()
+cleanup() { rm -rf "$work"; for d in "${dbs[@]}"; do dropdb --if-exists "$d" 2>/dev/null || true; done; }
+trap cleanup EXIT
+url() { echo "postgresql://$PGUSER@$PGHOST:$PGPORT/$1"; }
 
-dropdb --if-exists "$db"
-"$rehab" -q --database-url "$url" setup >/dev/null
-psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c "INSERT INTO projections.projection_versions (projection_name) VALUES ('adherence'), ('quality'), ('work_queue')"
-
-# Appends events up to position $1, 1 million per statement (one transaction each). Ordered UUIDs keep
-# the unique indexes append-only, as UUIDv7 ids would in production.
+# Appends events to database $1 up to position $2, 1 million per statement (one transaction each).
+# Ordered UUIDs keep the unique indexes append-only, as UUIDv7 ids would in production.
 grow_to() {
-  local have; have=$(psql -X -tA -d "$db" -c "SELECT coalesce(max(global_position), 0) FROM event_store.events")
-  while [ "$have" -lt "$1" ]; do
-    local to=$(( have + 1000000 < $1 ? have + 1000000 : $1 ))
+  local db=$1 n=$2 have to
+  have=$(psql -X -tA -d "$db" -c "SELECT coalesce(max(global_position), 0) FROM event_store.events")
+  while [ "$have" -lt "$n" ]; do
+    to=$(( have + 1000000 < n ? have + 1000000 : n ))
     psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c "
       INSERT INTO event_store.events (event_id, stream_id, stream_type, stream_version, event_type, data, occurred_at, recorded_at)
       SELECT lpad(to_hex(i), 32, '0')::uuid, lpad(to_hex(i / 10), 32, '0')::uuid, 'exercise_session', i % 10 + 1,
              'RepAnalyzed', jsonb_build_object('patient', i % 1000, 'score', i % 100),
-             now() - make_interval(secs => ($1 - i) / 100.0), now() - make_interval(secs => ($1 - i) / 100.0)
+             now() - make_interval(secs => ($n - i) / 100.0), now() - make_interval(secs => ($n - i) / 100.0)
         FROM generate_series($have + 1, $to) AS i"
     have=$to
   done
   # Projections 500 events behind the head; statistics up to date, as autovacuum would leave them.
-  psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE projections.projection_versions SET last_position = $1 - 500, updated_at = now()" \
+  psql -q -X -v ON_ERROR_STOP=1 -d "$db" \
+    -c "UPDATE projections.projection_versions SET last_position = $n - 500, updated_at = now()" \
     -c "VACUUM (ANALYZE) event_store.events"
 }
 
 now() { date +%s%N; }
-declare -A median
+previous=""
 for n in "${sizes[@]}"; do
-  t0=$(now); grow_to "$n"; t1=$(now)
-  echo "grew event_store.events to $n rows in $(( (t1 - t0) / 1000000000 )) s" >&2
-  "$rehab" --database-url "$url" doctor >"$work/report-$n.txt" || { cat "$work/report-$n.txt"; exit 1; }
-  if command -v hyperfine >/dev/null; then
-    hyperfine -N --warmup 2 --runs "$runs" --export-csv "$work/$n.csv" "$rehab --database-url $url doctor" >&2
-    median[$n]=$(awk -F, 'NR == 2 { printf "%.0f", $4 * 1000 }' "$work/$n.csv")
+  db="rehab_bench_doctor_$n"; dbs+=("$db")
+  dropdb --if-exists "$db"
+  t0=$(now)
+  if [ -z "$previous" ]; then
+    "$rehab" -q --database-url "$(url "$db")" setup >/dev/null
+    psql -q -X -v ON_ERROR_STOP=1 -d "$db" \
+      -c "INSERT INTO projections.projection_versions (projection_name) VALUES ('adherence'), ('quality'), ('work_queue')"
   else
-    times=()
-    for _ in $(seq 1 "$runs"); do
-      t0=$(now); "$rehab" --database-url "$url" doctor >/dev/null; t1=$(now)
-      times+=($(( (t1 - t0) / 1000000 )))
-    done
-    median[$n]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    createdb -T "$previous" "$db"
   fi
+  grow_to "$db" "$n"
+  echo "database $db: $n events, ready in $(( ($(now) - t0) / 1000000000 )) s" >&2
+  "$rehab" --database-url "$(url "$db")" doctor >"$work/report-$n.txt" || { cat "$work/report-$n.txt"; exit 1; }
+  previous=$db
 done
-echo "rehab doctor, median of $runs runs (full report for the largest size below):"
-for n in "${sizes[@]}"; do printf '  %10d events: %5d ms\n' "$n" "${median[$n]}"; done
-awk -v a="${median[${sizes[1]}]}" -v b="${median[${sizes[0]}]}" 'BEGIN { printf "  ratio 10x rows / 1x: %.2f\n", a / (b > 0 ? b : 1) }'
-tail -n 1 "$work/report-${sizes[1]}.txt"
+
+declare -A median
+if command -v hyperfine >/dev/null; then
+  commands=(); for n in "${sizes[@]}"; do commands+=("$rehab --database-url $(url "rehab_bench_doctor_$n") doctor"); done
+  hyperfine -N --warmup 3 --runs "$runs" --export-csv "$work/all.csv" "${commands[@]}" >&2
+  i=2; for n in "${sizes[@]}"; do median[$n]=$(awk -F, -v row="$i" 'NR == row { printf "%.0f", $4 * 1000 }' "$work/all.csv"); i=$((i + 1)); done
+else
+  declare -A times
+  for _ in $(seq 1 "$runs"); do
+    for n in "${sizes[@]}"; do
+      t0=$(now); "$rehab" --database-url "$(url "rehab_bench_doctor_$n")" doctor >/dev/null; t1=$(now)
+      times[$n]+="$(( (t1 - t0) / 1000000 )) "
+    done
+  done
+  for n in "${sizes[@]}"; do
+    median[$n]=$(tr ' ' '\n' <<<"${times[$n]}" | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  done
+fi
+echo "rehab doctor, median of $runs runs:"
+for n in "${sizes[@]}"; do printf '  %10d events: %5d ms   (%s)\n' "$n" "${median[$n]}" "$(tail -n 1 "$work/report-$n.txt")"; done
+awk -v a="${median[${sizes[1]}]}" -v b="${median[${sizes[0]}]}" 'BEGIN { printf "  ratio %s / %s rows: %.2f\n", "'"${sizes[1]}"'", "'"${sizes[0]}"'", a / (b > 0 ? b : 1) }'
