@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show(_) => "show",
         Command::Current => "current",
         Command::Doctor(_) => "doctor",
+        Command::Seed(_) => "seed",
     };
     let ctx = Ctx { settings, command };
     let out = *ctx.out();
@@ -53,5 +54,6 @@ pub fn run(cli: Cli) -> Result<()> {
             out.emit(&report)?;
             commands::doctor::check(&report, args)
         }
+        Command::Seed(args) => out.emit(&commands::seed::run(&ctx, args)?),
     }
 }

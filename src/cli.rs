@@ -85,6 +85,8 @@ pub enum Command {
     /// Check the database's health (connection, migrations, schema, projections, activity, maintenance,
     /// replication) in a read-only session; exit 3 when a check fails
     Doctor(DoctorArgs),
+    /// Fill the migrated database with deterministic synthetic data (one transaction, binary COPY)
+    Seed(SeedArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -92,6 +94,10 @@ pub struct SetupArgs {
     /// Wait up to SECS seconds for the server to accept connections
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub wait: u64,
+
+    /// After migrating, seed with the environment's `seed_profile` (default: minimal); refuses if seeded
+    #[arg(long)]
+    pub seed: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -121,4 +127,36 @@ pub struct DoctorArgs {
     /// Run only these groups: connection, migrations, schema, projections, activity, maintenance, replication
     #[arg(long, value_name = "GROUP[,GROUP]", value_delimiter = ',')]
     pub only: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Profiles (seeds/*.toml, built in): minimal (admin, 2 therapists, 3 patients), \
+                  demo (50 therapists, 1,000 patients, 12 weeks, ~1M events), load (10x demo, >10M events).\n\
+                  The same profile, seed and scale always produce byte-identical data.\n\
+                  Exit 4 when the database already holds seed data (without --replace), holds data rehab seed \
+                  did not write, or the environment is protected (without --allow-protected).")]
+pub struct SeedArgs {
+    /// Seed profile: minimal, demo or load
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Random seed: the same seed, profile and scale give identical data
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    pub seed: u64,
+
+    /// Multiply the profile's therapists and patients by X (e.g. 0.01 for a tiny demo)
+    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    pub scale: f64,
+
+    /// Remove the previous seed data first (only data a previous `rehab seed` wrote)
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Seed even though the environment is marked protected
+    #[arg(long)]
+    pub allow_protected: bool,
+
+    /// Load with keys and indexes in place instead of rebuilding them afterwards (benchmarking)
+    #[arg(long, hide = true)]
+    pub keep_indexes: bool,
 }

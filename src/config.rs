@@ -130,6 +130,8 @@ pub struct Environment {
     /// Destructive commands refuse a protected environment.
     #[serde(default)]
     pub protected: bool,
+    /// Seed profile `setup --seed` uses (default `minimal`).
+    pub seed_profile: Option<String>,
 }
 
 /// A config file and where it was found.

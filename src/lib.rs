@@ -10,4 +10,5 @@ pub mod doctor;
 pub mod error;
 pub mod migrations;
 pub mod output;
+pub mod seed;
 pub mod settings;

@@ -29,6 +29,8 @@ pub struct Settings {
     pub connect_timeout: Duration,
     pub maintenance_db: String,
     pub extensions: Vec<String>,
+    /// Profile for `setup --seed`: the environment's `seed_profile`, else `minimal`.
+    pub seed_profile: String,
     pub yes: bool,
     pub output: Output,
     pub config: LoadedConfig,
@@ -98,6 +100,7 @@ impl Settings {
             connect_timeout: db.connect_timeout_secs.map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs),
             maintenance_db: db.maintenance_db.clone().unwrap_or_else(|| "postgres".into()),
             extensions: db.extensions.clone(),
+            seed_profile: environment.and_then(|e| e.seed_profile.clone()).unwrap_or_else(|| "minimal".into()),
             yes: args.yes,
             output: Output { format: args.format, quiet: args.quiet, verbose: args.verbose },
             config,

@@ -3,5 +3,6 @@
 pub mod current;
 pub mod doctor;
 pub mod migrate;
+pub mod seed;
 pub mod setup;
 pub mod show;

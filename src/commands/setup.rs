@@ -9,11 +9,13 @@ use postgres::error::SqlState;
 use serde::Serialize;
 
 use super::migrate::{self, MigrateReport};
+use super::seed::{self, SeedReport};
 use crate::app::Ctx;
 use crate::cli::{MigrateArgs, SetupArgs};
 use crate::db::{admin, connect, quote_ident};
 use crate::error::sqlstate_of;
 use crate::output::Report;
+use crate::seed::SeedOptions;
 
 #[derive(Debug, Serialize)]
 pub struct SetupReport {
@@ -21,6 +23,9 @@ pub struct SetupReport {
     pub created: bool,
     pub extensions: Vec<String>,
     pub migrate: MigrateReport,
+    /// Present with `--seed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<SeedReport>,
 }
 
 pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
@@ -53,7 +58,15 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
             .with_context(|| format!("could not create extension `{ext}` (listed in [database] extensions)"))?;
     }
     let migrate = migrate::migrate_with(ctx, &mut client, &MigrateArgs::default())?;
-    Ok(SetupReport { database: s.conn.redacted(), created, extensions: s.extensions.clone(), migrate })
+    drop(client);
+    let seed = if args.seed {
+        let opts =
+            SeedOptions { profile: s.seed_profile.clone(), seed: 1, scale: 1.0, replace: false, keep_indexes: false };
+        Some(seed::seed_with(ctx, &opts, false)?)
+    } else {
+        None
+    };
+    Ok(SetupReport { database: s.conn.redacted(), created, extensions: s.extensions.clone(), migrate, seed })
 }
 
 impl Report for SetupReport {
@@ -62,6 +75,10 @@ impl Report for SetupReport {
         if !self.extensions.is_empty() {
             writeln!(out, "Extensions present: {}.", self.extensions.join(", "))?;
         }
-        self.migrate.write_human(out)
+        self.migrate.write_human(out)?;
+        match &self.seed {
+            Some(seed) => seed.write_human(out),
+            None => Ok(()),
+        }
     }
 }

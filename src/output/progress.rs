@@ -17,3 +17,27 @@ pub fn steps(out: &Output, len: usize) -> ProgressBar {
     );
     bar
 }
+
+/// One bar per table under a shared `MultiProgress`: rows loaded, rows per second.
+pub fn rows(out: &Output, multi: &indicatif::MultiProgress, table: &str, len: u64) -> ProgressBar {
+    if !out.shows_progress() {
+        return ProgressBar::hidden();
+    }
+    let bar = multi.add(if len == 0 { ProgressBar::no_length() } else { ProgressBar::new(len) });
+    let template = if len == 0 {
+        "{prefix:32} {spinner} {human_pos} rows, {rate} ({elapsed})"
+    } else {
+        "{prefix:32} [{bar:30}] {human_pos}/{human_len} rows, {rate} ({elapsed})"
+    };
+    let rate = |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(w, "{} rows/s", indicatif::HumanCount(s.per_sec() as u64));
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("valid progress template")
+            .with_key("rate", rate)
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(table.to_string());
+    bar
+}

@@ -8,5 +8,6 @@ mod doctor;
 mod migrate;
 mod migrations_folder;
 mod schema;
+mod seed;
 mod setup;
 mod show;

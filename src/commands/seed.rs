@@ -1,0 +1,133 @@
+//! `rehab seed`: fills the migrated database with a profile's synthetic clinic, in one transaction.
+
+use std::io::{self, Write};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::app::Ctx;
+use crate::cli::SeedArgs;
+use crate::error::CliError;
+use crate::output::{Report, table};
+use crate::seed::{SeedOptions, TableStat, ledger, load, tables::TABLES};
+
+#[derive(Debug, Serialize)]
+pub struct SeedReport {
+    pub database: String,
+    pub profile: String,
+    pub seed: u64,
+    pub scale: f64,
+    /// True when `--replace` removed an earlier seed first.
+    pub replaced: bool,
+    pub tables: Vec<TableStat>,
+    pub total_rows: u64,
+    /// pg_total_relation_size of every seeded table after loading, MiB.
+    pub total_mib: f64,
+    pub heap_mib: f64,
+    pub load_seconds: f64,
+    pub index_seconds: f64,
+    pub analyze_seconds: f64,
+    pub seconds: f64,
+}
+
+pub fn run(ctx: &Ctx, args: &SeedArgs) -> Result<SeedReport> {
+    let profile = args.profile.clone().unwrap_or_else(|| crate::seed::profile::DEFAULT_PROFILE.to_string());
+    seed_with(
+        ctx,
+        &SeedOptions {
+            profile,
+            seed: args.seed,
+            scale: args.scale,
+            replace: args.replace,
+            keep_indexes: args.keep_indexes,
+        },
+        args.allow_protected,
+    )
+}
+
+/// Also used by `setup --seed`.
+pub fn seed_with(ctx: &Ctx, opts: &SeedOptions, allow_protected: bool) -> Result<SeedReport> {
+    let s = &ctx.settings;
+    if s.protected && !allow_protected {
+        return Err(CliError::refused(format!(
+            "environment `{}` is protected; refusing to seed {}",
+            s.env_name.as_deref().unwrap_or_default(),
+            s.conn.redacted()
+        ))
+        .with_hint("seed a development database, or pass --allow-protected if you really mean it")
+        .into());
+    }
+    crate::seed::profile::Profile::load(&opts.profile, opts.scale)?;
+    let started_wall = chrono::Utc::now();
+    let started = Instant::now();
+    let mut client = ctx.connect()?;
+    for (t, _) in TABLES {
+        let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&t])?.get(0);
+        if !exists {
+            return Err(CliError::failure(format!("table {t} does not exist in {}", s.conn.redacted()))
+                .with_hint("apply the bundled schema first: `rehab migrate` (or `rehab setup --seed`)")
+                .into());
+        }
+    }
+    ctx.out().status(&format!(
+        "seeding {} with profile {} (seed {}, scale {})",
+        s.conn.redacted(),
+        opts.profile,
+        opts.seed,
+        opts.scale
+    ));
+    let mut tx = client.transaction()?;
+    let (tables, timings) = load::run(&mut tx, opts, ctx.out(), &s.conn.redacted())?;
+    let rows: serde_json::Map<String, serde_json::Value> =
+        tables.iter().map(|t| (t.table.clone(), serde_json::Value::from(t.rows))).collect();
+    ledger::record(&mut tx, &opts.profile, opts.seed, opts.scale, &serde_json::Value::Object(rows), started_wall)?;
+    tx.commit().context("could not commit the seed transaction")?;
+    Ok(SeedReport {
+        database: s.conn.redacted(),
+        profile: opts.profile.clone(),
+        seed: opts.seed,
+        scale: opts.scale,
+        replaced: timings.replaced,
+        total_rows: tables.iter().map(|t| t.rows).sum(),
+        total_mib: tables.iter().map(|t| t.mib).sum(),
+        heap_mib: tables.iter().map(|t| t.heap_mib).sum(),
+        tables,
+        load_seconds: timings.load_seconds,
+        index_seconds: timings.index_seconds,
+        analyze_seconds: timings.analyze_seconds,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+impl Report for SeedReport {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut t = table::new(&["table", "rows", "MiB", "seconds"]);
+        for s in &self.tables {
+            t.add_row(vec![s.table.clone(), s.rows.to_string(), format!("{:.1}", s.mib), format!("{:.2}", s.seconds)]);
+        }
+        t.add_row(vec![
+            "total".to_string(),
+            self.total_rows.to_string(),
+            format!("{:.1}", self.total_mib),
+            format!("{:.2}", self.seconds),
+        ]);
+        writeln!(out, "{t}")?;
+        writeln!(
+            out,
+            "Seeded {} with profile {} (seed {}, scale {}){}: {} rows in {:.1} s (load {:.1} s, indexes {:.1} s, analyze {:.1} s), {:.0} rows/s, {:.1} MiB/s.",
+            self.database,
+            self.profile,
+            self.seed,
+            self.scale,
+            if self.replaced { ", replacing the previous seed" } else { "" },
+            self.total_rows,
+            self.seconds,
+            self.load_seconds,
+            self.index_seconds,
+            self.analyze_seconds,
+            self.total_rows as f64 / self.seconds.max(1e-9),
+            self.total_mib / self.seconds.max(1e-9)
+        )
+    }
+}
