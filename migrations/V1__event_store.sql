@@ -25,8 +25,8 @@ CREATE TABLE event_store.events (
     CONSTRAINT events_event_id_key UNIQUE (event_id),
     CONSTRAINT events_stream_id_stream_version_key UNIQUE (stream_id, stream_version),
     CONSTRAINT events_stream_version_check CHECK (stream_version >= 1),
-    CONSTRAINT events_stream_type_check CHECK (stream_type ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,99}$'),
-    CONSTRAINT events_event_type_check CHECK (event_type ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,199}$'),
+    CONSTRAINT events_stream_type_check CHECK (char_length(stream_type) <= 100 AND stream_type ~ '^[A-Za-z][A-Za-z0-9_.:-]*$'),
+    CONSTRAINT events_event_type_check CHECK (char_length(event_type) <= 200 AND event_type ~ '^[A-Za-z][A-Za-z0-9_.:-]*$'),
     CONSTRAINT events_event_schema_version_check CHECK (event_schema_version >= 1),
     CONSTRAINT events_data_check CHECK (jsonb_typeof(data) = 'object'),
     CONSTRAINT events_metadata_check CHECK (jsonb_typeof(metadata) = 'object')

@@ -89,7 +89,7 @@ CREATE TABLE quality.session_analyses (
     CONSTRAINT session_analyses_patient_id_fkey FOREIGN KEY (patient_id)
         REFERENCES quality.patient_summaries (patient_id) ON DELETE CASCADE,
     CONSTRAINT session_analyses_session_id_exercise_code_key UNIQUE (session_id, exercise_code),
-    CONSTRAINT session_analyses_exercise_code_check CHECK (exercise_code ~ '^[a-z][a-z0-9_]{0,63}$'),
+    CONSTRAINT session_analyses_exercise_code_check CHECK (char_length(exercise_code) <= 64 AND exercise_code ~ '^[a-z][a-z0-9_]*$'),
     CONSTRAINT session_analyses_model_version_check CHECK (char_length(model_version) BETWEEN 1 AND 64),
     CONSTRAINT session_analyses_reps_check CHECK (
         (reps_prescribed IS NULL OR reps_prescribed BETWEEN 1 AND 1000)
@@ -213,7 +213,7 @@ CREATE TABLE quality.alerts (
         REFERENCES quality.patient_summaries (patient_id) ON DELETE CASCADE,
     CONSTRAINT alerts_session_analysis_id_fkey FOREIGN KEY (session_analysis_id)
         REFERENCES quality.session_analyses (id) ON DELETE SET NULL,
-    CONSTRAINT alerts_alert_type_check CHECK (alert_type ~ '^[a-z][a-z0-9_]{0,63}$'),
+    CONSTRAINT alerts_alert_type_check CHECK (char_length(alert_type) <= 64 AND alert_type ~ '^[a-z][a-z0-9_]*$'),
     CONSTRAINT alerts_title_check CHECK (char_length(title) BETWEEN 1 AND 200),
     CONSTRAINT alerts_evidence_check CHECK (jsonb_typeof(evidence) = 'object'),
     CONSTRAINT alerts_acknowledged_check CHECK (

@@ -35,9 +35,9 @@ CREATE TABLE work_queue.templates (
     updated_at            timestamptz              NOT NULL DEFAULT now(),
     deleted_at            timestamptz,
     CONSTRAINT templates_pkey PRIMARY KEY (id),
-    CONSTRAINT templates_code_check CHECK (code ~ '^[a-z][a-z0-9_]{0,63}$'),
+    CONSTRAINT templates_code_check CHECK (char_length(code) <= 64 AND code ~ '^[a-z][a-z0-9_]*$'),
     CONSTRAINT templates_name_check CHECK (char_length(name) BETWEEN 1 AND 200),
-    CONSTRAINT templates_kind_check CHECK (kind ~ '^[a-z][a-z0-9_]{0,63}$'),
+    CONSTRAINT templates_kind_check CHECK (char_length(kind) <= 64 AND kind ~ '^[a-z][a-z0-9_]*$'),
     CONSTRAINT templates_due_within_hours_check CHECK (due_within_hours BETWEEN 1 AND 8760),
     CONSTRAINT templates_estimated_minutes_check CHECK (estimated_minutes BETWEEN 1 AND 480),
     CONSTRAINT templates_trigger_rules_check CHECK (jsonb_typeof(trigger_rules) = 'object'),
@@ -86,12 +86,12 @@ CREATE TABLE work_queue.items (
     CONSTRAINT items_pkey PRIMARY KEY (id),
     CONSTRAINT items_template_id_fkey FOREIGN KEY (template_id)
         REFERENCES work_queue.templates (id) ON DELETE SET NULL,
-    CONSTRAINT items_kind_check CHECK (kind ~ '^[a-z][a-z0-9_]{0,63}$'),
+    CONSTRAINT items_kind_check CHECK (char_length(kind) <= 64 AND kind ~ '^[a-z][a-z0-9_]*$'),
     CONSTRAINT items_title_check CHECK (char_length(title) BETWEEN 1 AND 200),
     CONSTRAINT items_priority_score_check CHECK (priority_score BETWEEN 0 AND 100),
     CONSTRAINT items_source_check CHECK (
         (source_type IS NULL) = (source_id IS NULL)
-        AND (source_type IS NULL OR source_type ~ '^[a-z][a-z0-9_.]{0,63}$')),
+        AND (source_type IS NULL OR (char_length(source_type) <= 64 AND source_type ~ '^[a-z][a-z0-9_.]*$'))),
     CONSTRAINT items_context_check CHECK (jsonb_typeof(context) = 'object'),
     CONSTRAINT items_owner_check CHECK (
         status NOT IN ('assigned', 'in_progress') OR (assigned_therapist_id IS NOT NULL AND assigned_at IS NOT NULL)),

@@ -418,8 +418,8 @@ CREATE TABLE audit.audit_log (
     details               jsonb               NOT NULL DEFAULT '{}'::jsonb,
     CONSTRAINT audit_log_pkey PRIMARY KEY (id),
     CONSTRAINT audit_log_event_id_key UNIQUE (event_id),
-    CONSTRAINT audit_log_actor_role_check CHECK (actor_role ~ '^[a-z][a-z_]{0,63}$'),
-    CONSTRAINT audit_log_resource_type_check CHECK (resource_type ~ '^[a-z][a-z0-9_.]{0,63}$'),
+    CONSTRAINT audit_log_actor_role_check CHECK (char_length(actor_role) <= 64 AND actor_role ~ '^[a-z][a-z_]*$'),
+    CONSTRAINT audit_log_resource_type_check CHECK (char_length(resource_type) <= 64 AND resource_type ~ '^[a-z][a-z0-9_.]*$'),
     CONSTRAINT audit_log_user_agent_check CHECK (char_length(user_agent) <= 1024),
     CONSTRAINT audit_log_access_reason_check CHECK (char_length(access_reason) <= 1000),
     CONSTRAINT audit_log_details_check CHECK (jsonb_typeof(details) = 'object')
