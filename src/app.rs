@@ -37,6 +37,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Current => "current",
         Command::Doctor(_) => "doctor",
         Command::Seed(_) => "seed",
+        Command::Rollback(_) => "rollback",
+        Command::Reset(_) => "reset",
+        Command::New(_) => "new",
     };
     let ctx = Ctx { settings, command };
     let out = *ctx.out();
@@ -55,5 +58,8 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::doctor::check(&report, args)
         }
         Command::Seed(args) => out.emit(&commands::seed::run(&ctx, args)?),
+        Command::Rollback(args) => out.emit(&commands::rollback::run(&ctx, args)?),
+        Command::Reset(args) => out.emit(&commands::reset::run(&ctx, args)?),
+        Command::New(args) => out.emit(&commands::new::run(&ctx, args)?),
     }
 }

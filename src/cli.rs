@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -87,6 +87,18 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Fill the migrated database with deterministic synthetic data (one transaction, binary COPY)
     Seed(SeedArgs),
+    /// Undo applied migrations with their .down.sql scripts, newest first, all or nothing
+    Rollback(RollbackArgs),
+    /// Drop every object in every schema, then migrate: the database as a fresh `setup` leaves it
+    ///
+    /// Drops tables, views, materialized views, sequences, functions, procedures, triggers, types,
+    /// the migration history and extensions in every non-system schema, recreates `public` with its
+    /// default privileges, re-creates the configured extensions and migrates. Roles, database settings
+    /// and other databases are untouched. Refuses (exit 4) a protected environment, a database whose
+    /// stored environment marker says protected, and an unconfirmed run.
+    Reset(ResetArgs),
+    /// Create the next migration: V{next}__NAME.sql and V{next}__NAME.down.sql in the migrations folder
+    New(NewArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -159,4 +171,49 @@ pub struct SeedArgs {
     /// Load with keys and indexes in place instead of rebuilding them afterwards (benchmarking)
     #[arg(long, hide = true)]
     pub keep_indexes: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(group(ArgGroup::new("how_far").args(["steps", "to", "all"])))]
+pub struct RollbackArgs {
+    /// Undo the newest N applied migrations [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub steps: Option<u32>,
+
+    /// Undo every migration applied above VERSION (VERSION itself stays applied)
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i32>,
+
+    /// Undo every applied migration
+    #[arg(long)]
+    pub all: bool,
+
+    /// Run the down scripts inside a transaction and roll it back: proves the chain works, changes nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ResetArgs {
+    /// List what would be dropped and change nothing (needs no confirmation)
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Reset even an environment marked `protected` (in rehab.toml or in the database's marker)
+    #[arg(long)]
+    pub allow_protected: bool,
+
+    /// Seed the database after migrating
+    #[arg(long)]
+    pub seed: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct NewArgs {
+    /// What the migration does, in letters, digits and `_` (e.g. add_patient_notes)
+    pub name: String,
+
+    /// Mark the down script `-- rehab:irreversible`: `rollback` refuses to undo this migration
+    #[arg(long)]
+    pub irreversible: bool,
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::app::Ctx;
 use crate::cli::MigrateArgs;
+use crate::db::marker;
 use crate::migrations::apply::{self, AppliedStep, MigrateOptions};
 use crate::migrations::history;
 use crate::output::{Report, progress, table};
@@ -39,8 +40,25 @@ pub fn migrate_with(ctx: &Ctx, client: &mut Client, args: &MigrateArgs) -> Resul
     let result = apply::migrate(client, &catalog, &opts, &mut on_start);
     bar.finish_and_clear();
     let applied = result?;
+    if !args.dry_run {
+        record_environment(ctx, client);
+    }
     let current_version = history::applied(client)?.last().map(|a| a.version);
     Ok(MigrateReport { database: ctx.settings.conn.redacted(), dry_run: args.dry_run, applied, current_version })
+}
+
+/// Writes the environment marker when an environment is active. A failure (no CREATE on `public`) only
+/// warns: the migrations did apply, and the config's `protected` still guards this machine's runs.
+fn record_environment(ctx: &Ctx, client: &mut Client) {
+    let Some(env) = &ctx.settings.env_name else { return };
+    match marker::write(client, env, ctx.settings.protected) {
+        Ok(stored) if stored.protected && !ctx.settings.protected => ctx.out().status(&format!(
+            "note: this database is marked as belonging to the protected environment `{}`; the mark stays",
+            stored.environment
+        )),
+        Ok(_) => {}
+        Err(e) => ctx.out().status(&format!("warning: could not record the environment marker: {e:#}")),
+    }
 }
 
 impl Report for MigrateReport {

@@ -52,11 +52,7 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
         }
         Err(e) => return Err(e),
     };
-    for ext in &s.extensions {
-        client
-            .batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)))
-            .with_context(|| format!("could not create extension `{ext}` (listed in [database] extensions)"))?;
-    }
+    admin::create_extensions(&mut client, &s.extensions)?;
     let migrate = migrate::migrate_with(ctx, &mut client, &MigrateArgs::default())?;
     drop(client);
     let seed = if args.seed {

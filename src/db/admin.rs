@@ -36,6 +36,16 @@ pub fn drop_database(admin: &mut Client, name: &str) -> Result<()> {
         .with_context(|| format!("could not drop database `{name}`"))
 }
 
+/// `CREATE EXTENSION IF NOT EXISTS` for each configured extension (`setup` and `reset`).
+pub fn create_extensions(client: &mut impl postgres::GenericClient, extensions: &[String]) -> Result<()> {
+    for ext in extensions {
+        client
+            .batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)))
+            .with_context(|| format!("could not create extension `{ext}` (listed in [database] extensions)"))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::quote_ident;

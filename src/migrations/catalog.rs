@@ -222,6 +222,16 @@ fn contains_sql(dir: &Path) -> bool {
     })
 }
 
+/// Refuses a migration name refinery would silently skip (anything but ASCII letters, digits and `_`).
+pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "name `{name}` may hold only letters, digits and `_` (a hyphen or dot makes refinery silently skip the file)"
+        ));
+    }
+    Ok(())
+}
+
 struct ParsedName {
     version: i32,
     name: String,
@@ -257,11 +267,7 @@ fn parse_file_name(file: &str) -> std::result::Result<ParsedName, String> {
     let version: i32 = version
         .parse()
         .map_err(|_| format!("version `{version}` is larger than {} (refinery stores versions as int4)", i32::MAX))?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!(
-            "name `{name}` may hold only letters, digits and `_` (a hyphen or dot makes refinery silently skip the file)"
-        ));
-    }
+    check_name(name)?;
     Ok(ParsedName { version, name: name.to_string(), down })
 }
 

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod history;
+pub mod rollback;
 pub mod split;
 pub mod sql_error;
 

@@ -1,6 +1,7 @@
 //! The only place that prints: reports as tables or JSON on stdout, status and progress on stderr.
 
 pub mod progress;
+pub mod prompt;
 pub mod table;
 
 use std::io::{self, IsTerminal, Write};

@@ -1,0 +1,192 @@
+//! `rehab reset`: empty the database without dropping it, then migrate, leaving what a fresh `setup`
+//! leaves. Guarded, in order: a protected environment in the config, a protected marker stored in the
+//! database, and a confirmation (typing the database name, or `--yes`).
+
+use std::io::{self, Write};
+
+use anyhow::{Context, Result};
+use postgres::Client;
+use serde::Serialize;
+
+use super::migrate::{self, MigrateReport};
+use crate::app::Ctx;
+use crate::cli::{MigrateArgs, ResetArgs};
+use crate::db::marker::{self, EnvironmentMarker};
+use crate::db::wipe::{self, ObjectGroup};
+use crate::db::{admin, lock};
+use crate::error::CliError;
+use crate::output::prompt::{self, Confirmation};
+use crate::output::{Report, table};
+
+#[derive(Debug, Serialize)]
+pub struct ResetReport {
+    pub database: String,
+    pub dry_run: bool,
+    /// What was dropped (in a dry run: what would be), grouped by kind.
+    pub dropped: Vec<ObjectGroup>,
+    /// Configured extensions created again.
+    pub extensions: Vec<String>,
+    /// The environment marker kept across the reset, if the database had one.
+    pub marker: Option<EnvironmentMarker>,
+    /// The migrations applied afterwards; `None` in a dry run.
+    pub migrate: Option<MigrateReport>,
+}
+
+pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
+    let s = &ctx.settings;
+    let database = s.conn.redacted();
+    if args.seed {
+        return Err(CliError::usage("seeding is not available yet")
+            .with_hint("run `rehab reset` without --seed; nothing was changed")
+            .into());
+    }
+    if s.protected && !args.allow_protected {
+        let env = s.env_name.as_deref().unwrap_or_default();
+        let file = s.config.path.as_ref().map_or_else(|| "the config".to_string(), |p| p.display().to_string());
+        return Err(CliError::refused(format!(
+            "refusing to reset {database}: environment `{env}` is marked `protected = true` in {file}; nothing was dropped"
+        ))
+        .with_hint("pass --allow-protected if you really mean to empty this database")
+        .into());
+    }
+    let mut client = ctx.connect()?;
+    let stored = marker::read(&mut client)?;
+    if let Some(m) = stored.as_ref().filter(|m| m.protected)
+        && !args.allow_protected
+    {
+        return Err(CliError::refused(format!(
+            "refusing to reset {database}: the database itself is marked as belonging to the protected environment `{}` ({}), whatever the config in hand says; nothing was dropped",
+            m.environment,
+            marker::MARKER_TABLE
+        ))
+        .with_hint("check that you are pointing at the right database; pass --allow-protected if you really mean to empty it (the mark stays)")
+        .into());
+    }
+    let planned = wipe::inventory(&mut client)?;
+    if args.dry_run {
+        return Ok(ResetReport {
+            database,
+            dry_run: true,
+            dropped: planned,
+            extensions: s.extensions.clone(),
+            marker: stored,
+            migrate: None,
+        });
+    }
+    if !s.yes {
+        confirm(&database, &s.conn.dbname, &planned)?;
+    }
+    lock::acquire(&mut client, s.lock_timeout)?;
+    let result = reset_locked(ctx, &mut client, stored.as_ref());
+    let released = lock::release(&mut client);
+    let (dropped, migrate) = result?;
+    released?;
+    Ok(ResetReport {
+        database,
+        dry_run: false,
+        dropped,
+        extensions: s.extensions.clone(),
+        marker: marker::read(&mut client)?,
+        migrate: Some(migrate),
+    })
+}
+
+fn confirm(database: &str, dbname: &str, planned: &[ObjectGroup]) -> Result<()> {
+    let objects: usize = planned.iter().map(|g| g.count).sum();
+    let question = format!(
+        "This drops every object in {database} ({objects} listed: schemas, tables, types, functions, extensions, the migration history) and migrates again."
+    );
+    match prompt::type_to_confirm(&question, dbname).context("could not read the confirmation")? {
+        Confirmation::Confirmed => Ok(()),
+        Confirmation::Declined => {
+            Err(CliError::refused(format!("reset cancelled: the name typed was not `{dbname}`; nothing was dropped"))
+                .into())
+        }
+        Confirmation::NotInteractive => Err(CliError::refused(format!(
+            "refusing to reset {database} without confirmation: stdin is not a terminal; nothing was dropped"
+        ))
+        .with_hint("pass --yes to confirm in scripts and CI, or run it in a terminal and type the database name")
+        .into()),
+    }
+}
+
+/// Drops everything in one transaction (a failure drops nothing), then migrates.
+fn reset_locked(
+    ctx: &Ctx,
+    client: &mut Client,
+    stored: Option<&EnvironmentMarker>,
+) -> Result<(Vec<ObjectGroup>, MigrateReport)> {
+    let s = &ctx.settings;
+    let mut tx = client.transaction().context("could not start the reset transaction")?;
+    // Other sessions' locks would make DROP SCHEMA wait forever; give up after the lock timeout instead.
+    let ms = s.lock_timeout.as_millis().clamp(1, u128::from(u32::MAX));
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = {ms}"))?;
+    // Listed again under the lock: this is exactly what goes.
+    let dropped = wipe::inventory(&mut tx)?;
+    let emptied = wipe::drop_everything(&mut tx)
+        .and_then(|()| admin::create_extensions(&mut tx, &s.extensions))
+        .and_then(|()| stored.map_or(Ok(()), |m| marker::restore(&mut tx, m)));
+    if let Err(e) = emptied {
+        return Err(e.context(
+            CliError::failure("reset failed; nothing was dropped").with_hint(
+                "another session may hold locks on these objects (close it, or raise [migrations] lock_timeout_secs), or the user may not own them",
+            ),
+        ));
+    }
+    tx.commit().context("could not commit the reset; nothing was dropped")?;
+    ctx.out().status(&format!(
+        "dropped {} object(s); migrating",
+        dropped.iter().filter(|g| g.kind != "schema").map(|g| g.count).sum::<usize>()
+    ));
+    let migrate = migrate::migrate_with(ctx, client, &MigrateArgs::default()).map_err(|e| {
+        e.context(
+            CliError::failure("the database was emptied, but migrating it again failed")
+                .with_hint("fix the migration named below and run `rehab migrate`"),
+        )
+    })?;
+    Ok((dropped, migrate))
+}
+
+impl Report for ResetReport {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
+        const SHOWN: usize = 6;
+        if self.dropped.is_empty() {
+            writeln!(out, "{} holds no objects.", self.database)?;
+        } else {
+            let mut t = table::new(&["Kind", "Count", "Objects"]);
+            for g in &self.dropped {
+                let mut names = g.objects.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+                if g.count > SHOWN {
+                    names.push_str(&format!(" and {} more", g.count - SHOWN));
+                }
+                t.add_row(vec![g.kind.clone(), g.count.to_string(), names]);
+            }
+            writeln!(out, "{t}")?;
+        }
+        let total: usize = self.dropped.iter().map(|g| g.count).sum();
+        if let Some(m) = &self.marker {
+            writeln!(
+                out,
+                "Environment marker kept: `{}`{}.",
+                m.environment,
+                if m.protected { " (protected)" } else { "" }
+            )?;
+        }
+        match &self.migrate {
+            None => writeln!(
+                out,
+                "Dry run: {total} object(s) would be dropped from {}, then `public` recreated{} and every migration applied; nothing was changed.",
+                self.database,
+                if self.extensions.is_empty() {
+                    String::new()
+                } else {
+                    format!(", extensions {} created", self.extensions.join(", "))
+                }
+            ),
+            Some(m) => {
+                writeln!(out, "Dropped {total} object(s) from {} and recreated `public`.", self.database)?;
+                m.write_human(out)
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `rehab rollback`: undo applied migrations with their down scripts, all or nothing, under the lock.
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::app::Ctx;
+use crate::cli::RollbackArgs;
+use crate::migrations::history;
+use crate::migrations::rollback::{self, RollbackOptions, RollbackTarget, UndoneStep};
+use crate::output::{Report, progress, table};
+
+#[derive(Debug, Serialize)]
+pub struct RollbackReport {
+    pub database: String,
+    pub dry_run: bool,
+    /// Newest first.
+    pub undone: Vec<UndoneStep>,
+    /// How many transactions the run used (more than one when a no-transaction down script split it).
+    pub transactions: usize,
+    /// The newest applied version after the run (unchanged by a dry run).
+    pub current_version: Option<i32>,
+}
+
+pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
+    let catalog = ctx.settings.catalog()?;
+    let mut client = ctx.connect()?;
+    let target = match (args.all, args.to, args.steps) {
+        (true, _, _) => RollbackTarget::All,
+        (false, Some(v), _) => RollbackTarget::To(v),
+        (false, None, n) => RollbackTarget::Steps(n.unwrap_or(1)),
+    };
+    let opts = RollbackOptions { target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
+    let bar = progress::steps(ctx.out(), catalog.migrations.len());
+    let out = *ctx.out();
+    let mut on_start = |m: &crate::migrations::Migration, i: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(i as u64);
+        bar.set_message(format!("V{} {}", m.version, m.name));
+        if m.down.as_ref().is_some_and(|d| d.no_transaction) {
+            bar.suspend(|| {
+                out.status(&format!(
+                    "V{} {}: down script marked no-transaction: {}",
+                    m.version,
+                    m.name,
+                    if args.dry_run {
+                        "skipped by the dry run (it cannot run inside its transaction)"
+                    } else {
+                        "committing what ran before it and running it statement by statement outside a transaction"
+                    }
+                ));
+            });
+        }
+    };
+    let result = rollback::rollback(&mut client, &catalog, &opts, &mut on_start);
+    bar.finish_and_clear();
+    let undone = result?;
+    let current_version = history::applied(&mut client)?.last().map(|a| a.version);
+    let transactions = undone.iter().filter_map(|s| s.transaction).max().unwrap_or(0);
+    Ok(RollbackReport {
+        database: ctx.settings.conn.redacted(),
+        dry_run: args.dry_run,
+        undone,
+        transactions,
+        current_version,
+    })
+}
+
+impl Report for RollbackReport {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let at = self.current_version.map_or_else(|| "no migration applied".to_string(), |v| format!("version {v}"));
+        if self.undone.is_empty() {
+            return writeln!(out, "Nothing to roll back in {} ({at}).", self.database);
+        }
+        let mut t = table::new(&["Version", "Name", "Down script", "Transaction", "Duration"]);
+        for s in &self.undone {
+            t.add_row(vec![
+                s.version.to_string(),
+                s.name.clone(),
+                s.file.clone(),
+                s.transaction.map_or_else(|| "none (no-transaction)".into(), |n| format!("#{n}")),
+                match (s.ran, s.duration_ms) {
+                    (true, Some(ms)) => table::duration_ms(ms),
+                    _ => "not run (dry run)".into(),
+                },
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        let split =
+            self.undone.iter().filter(|s| s.no_transaction).map(|s| format!("V{}", s.version)).collect::<Vec<_>>();
+        if !split.is_empty() {
+            writeln!(
+                out,
+                "The run was split at {} (down script marked `-- rehab:no-transaction`): it ran outside any transaction.",
+                split.join(", ")
+            )?;
+        }
+        let total: f64 = self.undone.iter().filter_map(|s| s.duration_ms).sum();
+        if self.dry_run {
+            writeln!(
+                out,
+                "Dry run: {} down script(s) ran in {} and were rolled back; nothing was changed in {} ({at}).",
+                self.undone.iter().filter(|s| s.ran).count(),
+                table::duration_ms(total),
+                self.database
+            )
+        } else {
+            writeln!(
+                out,
+                "Rolled back {} migration(s) in {} in {}; now at {at}.",
+                self.undone.len(),
+                self.database,
+                table::duration_ms(total)
+            )
+        }
+    }
+}
