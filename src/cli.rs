@@ -94,10 +94,17 @@ pub enum Command {
     /// Drops tables, views, materialized views, sequences, functions, procedures, triggers, types,
     /// the migration history and extensions in every non-system schema, recreates `public` with its
     /// default privileges, re-creates the configured extensions and migrates. Roles, database settings
-    /// and other databases are untouched. Refuses (exit 4) a protected environment, a database whose
-    /// stored environment marker says protected, and an unconfirmed run.
+    /// and other databases are untouched.
+    ///
+    /// Refuses with exit 4, dropping nothing: an environment marked `protected = true` in rehab.toml,
+    /// or a database whose stored environment marker (public.rehab_environment) says protected, unless
+    /// --allow-protected is given; and, without --yes, a run whose stdin is not a terminal (in a
+    /// terminal, type the database name to confirm).
     Reset(ResetArgs),
     /// Create the next migration: V{next}__NAME.sql and V{next}__NAME.down.sql in the migrations folder
+    ///
+    /// The folder is --migrations DIR, else [migrations] dir in rehab.toml, else ./migrations (created
+    /// if missing). `next` is one above the highest version in it.
     New(NewArgs),
 }
 

@@ -149,7 +149,7 @@ fn reset_locked(
 
 impl Report for ResetReport {
     fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        const SHOWN: usize = 6;
+        const SHOWN: usize = 4;
         if self.dropped.is_empty() {
             writeln!(out, "{} holds no objects.", self.database)?;
         } else {

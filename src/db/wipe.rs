@@ -33,7 +33,9 @@ SELECT kind, name FROM (
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
            quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
       FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+     -- Skips the constructors a range type makes for itself (an internal dependency): they go with it.
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                                                   AND d.deptype IN ('e', 'i'))
   UNION ALL
     SELECT 'trigger', quote_ident(t.tgname) || ' on ' || quote_ident(ns.nspname) || '.' || quote_ident(c.relname)
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN ns ON ns.oid = c.relnamespace

@@ -188,12 +188,19 @@ fn commit(client: &mut Client) -> Result<()> {
         .context("could not commit the rollback (deferred constraints?); nothing of this transaction was kept")
 }
 
+/// Inside the run's transaction. Statement by statement all the same: the server gives no position for
+/// many errors (`DROP TYPE` of a missing type), and the statement's line is then the best pointer.
 fn run_inside(client: &mut Client, m: &Migration, down: &Script) -> std::result::Result<(), ScriptError> {
-    client.batch_execute(&down.sql).map_err(|e| sql_error::from_postgres(down, &e, &down.sql, 1))?;
+    run_statements(client, down)?;
     forget(client, m, down)
 }
 
 fn run_outside(client: &mut Client, m: &Migration, down: &Script) -> std::result::Result<(), ScriptError> {
+    run_statements(client, down)?;
+    forget(client, m, down)
+}
+
+fn run_statements(client: &mut Client, down: &Script) -> std::result::Result<(), ScriptError> {
     for statement in split::statements(&down.sql) {
         client.batch_execute(statement.sql).map_err(|e| {
             let mut err = sql_error::from_postgres(down, &e, statement.sql, statement.line);
@@ -201,7 +208,7 @@ fn run_outside(client: &mut Client, m: &Migration, down: &Script) -> std::result
             err
         })?;
     }
-    forget(client, m, down)
+    Ok(())
 }
 
 /// Deletes the history row of `m`.

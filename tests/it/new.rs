@@ -1,0 +1,54 @@
+//! `rehab new`: the next pair of files, a name refinery will not skip, and `migrate` applies it.
+
+use crate::support::{Rehab, TestDb};
+
+#[test]
+fn new_creates_the_next_pair_and_migrate_applies_it() {
+    let db = TestDb::new("new_pair");
+    let dir = db.fixture_dir(
+        "migrations",
+        &[("V1__things.sql", "CREATE TABLE things (id int);\n"), ("V1__things.down.sql", "DROP TABLE things;\n")],
+    );
+    let run = db.rehab(&["new", "add_notes", "--migrations"]).arg(&dir).ok();
+    assert!(
+        run.stdout.contains("V2__add_notes.sql") && run.stdout.contains("V2__add_notes.down.sql"),
+        "{}",
+        run.stdout
+    );
+    assert!(dir.join("V2__add_notes.sql").is_file() && dir.join("V2__add_notes.down.sql").is_file());
+    // The template alone is a valid (empty) migration.
+    db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
+    assert_eq!(db.applied_versions(), vec![1, 2]);
+    db.rehab(&["rollback", "--migrations"]).arg(&dir).ok();
+
+    std::fs::write(dir.join("V2__add_notes.sql"), "ALTER TABLE things ADD COLUMN note text;\n").unwrap();
+    std::fs::write(dir.join("V2__add_notes.down.sql"), "ALTER TABLE things DROP COLUMN note;\n").unwrap();
+    db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
+    assert!(db.scalar::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'things' AND column_name = 'note')"
+    ));
+    db.rehab(&["rollback", "--migrations"]).arg(&dir).ok();
+    assert_eq!(db.applied_versions(), vec![1]);
+
+    // --irreversible: rollback then refuses it.
+    let run = db.rehab(&["new", "drop_legacy", "--irreversible", "--format", "json", "--migrations"]).arg(&dir).ok();
+    assert_eq!(run.json()["version"], 3);
+    let down = std::fs::read_to_string(dir.join("V3__drop_legacy.down.sql")).unwrap();
+    assert!(down.starts_with("-- rehab:irreversible\n"), "{down}");
+    db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
+    db.rehab(&["rollback", "--migrations"]).arg(&dir).run().code(1).stderr_has("V3 drop_legacy: irreversible");
+}
+
+#[test]
+fn new_refuses_names_refinery_would_skip_and_creates_nothing() {
+    let db = TestDb::named("new_bad");
+    for bad in ["add-users", "add.users", "ünïcode", ""] {
+        let run = Rehab::new(&db.dir).args(&["new", bad]).run().code(2);
+        assert!(run.stderr.contains("letters, digits and `_`"), "{bad}: {}", run.stderr);
+    }
+    assert!(!db.dir.join("migrations").exists());
+    // Without --migrations or a config, ./migrations is used (and created).
+    let run = Rehab::new(&db.dir).args(&["new", "first"]).ok();
+    assert!(run.stdout.contains("Created folder"), "{}", run.stdout);
+    assert!(db.dir.join("migrations/V1__first.sql").is_file());
+}
