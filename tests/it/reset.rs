@@ -128,3 +128,40 @@ fn reset_seed_is_refused_until_seeding_exists() {
     db.rehab(&["reset", "--yes", "--seed"]).run().code(2).stderr_has("seeding is not available yet");
     assert!(!db.applied_versions().is_empty());
 }
+
+/// Runs `rehab reset` on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
+fn reset_on_a_terminal(db: &TestDb, answer: &str) -> (Option<i32>, String) {
+    let command = format!(
+        "{} reset --database-url '{}'",
+        env!("CARGO_BIN_EXE_rehab"),
+        db.url().replace('\'', "'\\''")
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(&db.dir)
+        .env_remove("DATABASE_URL")
+        .env("PGPASSFILE", "/nonexistent/rehab-test-pgpass")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is installed");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn reset_on_a_terminal_needs_the_database_name_typed() {
+    let db = TestDb::named("reset_tty");
+    db.rehab(&["setup"]).ok();
+    db.client().batch_execute("CREATE TABLE public.keep_me (id int)").unwrap();
+    let (code, out) = reset_on_a_terminal(&db, "not-the-name");
+    assert_eq!(code, Some(4), "{out}");
+    assert!(out.contains(&format!("Type the database name `{}`", db.name)) && out.contains("reset cancelled"), "{out}");
+    assert!(exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'keep_me'"));
+    let (code, out) = reset_on_a_terminal(&db, &db.name);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'keep_me'"));
+}
