@@ -131,11 +131,7 @@ fn reset_seed_is_refused_until_seeding_exists() {
 
 /// Runs `rehab reset` on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
 fn reset_on_a_terminal(db: &TestDb, answer: &str) -> (Option<i32>, String) {
-    let command = format!(
-        "{} reset --database-url '{}'",
-        env!("CARGO_BIN_EXE_rehab"),
-        db.url().replace('\'', "'\\''")
-    );
+    let command = format!("{} reset --database-url '{}'", env!("CARGO_BIN_EXE_rehab"), db.url().replace('\'', "'\\''"));
     let mut child = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .current_dir(&db.dir)
