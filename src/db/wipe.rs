@@ -23,6 +23,14 @@ SELECT kind, name FROM (
   UNION ALL
     SELECT 'extension', quote_ident(extname) FROM pg_extension WHERE extname <> 'plpgsql'
   UNION ALL
+    -- Database-wide objects outside any schema that a fresh database does not have either.
+    SELECT 'event trigger', quote_ident(evtname) FROM pg_event_trigger e
+     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = e.oid)
+  UNION ALL
+    SELECT 'publication', quote_ident(pubname) FROM pg_publication
+  UNION ALL
+    SELECT 'large object', oid::text FROM pg_largeobject_metadata
+  UNION ALL
     SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
                           WHEN 'f' THEN 'foreign table' ELSE 'table' END,
            quote_ident(ns.nspname) || '.' || quote_ident(c.relname)
@@ -80,8 +88,9 @@ pub fn inventory(client: &mut impl GenericClient) -> Result<Vec<ObjectGroup>> {
     Ok(groups)
 }
 
-/// Drops every extension (but plpgsql) and every non-system schema, then recreates `public` with the
-/// owner, privileges and comment of a fresh database. Run it inside a transaction: all or nothing.
+/// Drops event triggers, publications, large objects, every extension (but plpgsql) and every
+/// non-system schema, then recreates `public` with the owner, privileges and comment of a fresh database.
+/// Run it inside a transaction: all or nothing.
 pub fn drop_everything(client: &mut impl GenericClient) -> Result<()> {
     let mut list = |sql: &str| -> Result<Vec<String>> {
         Ok(client.query(sql, &[])?.iter().map(|r| quote_ident(r.get::<_, &str>(0))).collect())
@@ -90,6 +99,22 @@ pub fn drop_everything(client: &mut impl GenericClient) -> Result<()> {
         .context("could not list extensions")?;
     let schemas = list(&format!("SELECT nspname FROM pg_namespace WHERE {SYSTEM_SCHEMAS} ORDER BY nspname"))
         .context("could not list schemas")?;
+    let event_triggers =
+        list("SELECT evtname FROM pg_event_trigger ORDER BY 1").context("could not list event triggers")?;
+    let publications = list("SELECT pubname FROM pg_publication ORDER BY 1").context("could not list publications")?;
+    for t in &event_triggers {
+        client
+            .batch_execute(&format!("DROP EVENT TRIGGER IF EXISTS {t}"))
+            .with_context(|| format!("could not drop event trigger {t}"))?;
+    }
+    if !publications.is_empty() {
+        client
+            .batch_execute(&format!("DROP PUBLICATION IF EXISTS {}", publications.join(", ")))
+            .with_context(|| format!("could not drop publications {}", publications.join(", ")))?;
+    }
+    client
+        .batch_execute("SELECT lo_unlink(oid) FROM pg_largeobject_metadata")
+        .context("could not remove large objects")?;
     if !extensions.is_empty() {
         client
             .batch_execute(&format!("DROP EXTENSION IF EXISTS {} CASCADE", extensions.join(", ")))

@@ -7,7 +7,11 @@ const STRAYS: &str = "CREATE TYPE public.leftover_status AS ENUM ('a', 'b');
     CREATE SCHEMA scratch;
     CREATE TABLE scratch.notes (id serial PRIMARY KEY, body text);
     CREATE VIEW public.leftover_view AS SELECT 1 AS one;
-    CREATE EXTENSION pg_trgm;";
+    CREATE EXTENSION pg_trgm;
+    CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+    CREATE EVENT TRIGGER leftover_ddl ON ddl_command_start EXECUTE FUNCTION public.on_ddl();
+    CREATE PUBLICATION leftover_pub FOR ALL TABLES;
+    SELECT lo_create(0);";
 
 /// Owner, privileges and comment of `public`: pg_dump --no-privileges does not show them.
 fn public_schema(db: &TestDb) -> (String, String, Option<String>) {
@@ -37,7 +41,19 @@ fn reset_removes_strays_and_matches_a_fresh_setup() {
     let run = db.rehab(&["reset", "--yes", "--format", "json"]).ok();
     let json = run.json();
     let kinds: Vec<&str> = json["dropped"].as_array().unwrap().iter().map(|g| g["kind"].as_str().unwrap()).collect();
-    for kind in ["schema", "extension", "enum type", "function", "view", "table", "sequence", "trigger"] {
+    for kind in [
+        "schema",
+        "extension",
+        "enum type",
+        "function",
+        "view",
+        "table",
+        "sequence",
+        "trigger",
+        "event trigger",
+        "publication",
+        "large object",
+    ] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
     let objects = json["dropped"].to_string();
@@ -50,6 +66,9 @@ fn reset_removes_strays_and_matches_a_fresh_setup() {
     assert!(!exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'leftover_view'"));
     assert!(!exists(&db, "SELECT 1 FROM pg_namespace WHERE nspname = 'scratch'"));
     assert!(!exists(&db, "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"));
+    assert!(!exists(&db, "SELECT 1 FROM pg_event_trigger"));
+    assert!(!exists(&db, "SELECT 1 FROM pg_publication"));
+    assert!(!exists(&db, "SELECT 1 FROM pg_largeobject_metadata"));
     assert!(db.schema_dump() == fresh.schema_dump(), "reset does not give what a fresh setup gives");
     assert_eq!(public_schema(&db), public_schema(&fresh));
     assert_eq!(db.applied_versions(), fresh.applied_versions());
