@@ -167,7 +167,8 @@ impl Report for ResetReport {
         if let Some(m) = &self.marker {
             writeln!(
                 out,
-                "Environment marker kept: `{}`{}.",
+                "Environment marker {}: `{}`{}.",
+                if self.dry_run { "that would be kept" } else { "kept" },
                 m.environment,
                 if m.protected { " (protected)" } else { "" }
             )?;
