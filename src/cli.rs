@@ -210,7 +210,7 @@ pub struct ResetArgs {
     #[arg(long)]
     pub allow_protected: bool,
 
-    /// Seed the database after migrating
+    /// After migrating, seed with the environment's `seed_profile` (default: minimal), as `setup --seed`
     #[arg(long)]
     pub seed: bool,
 }

@@ -3,9 +3,9 @@
 pub mod current;
 pub mod doctor;
 pub mod migrate;
-pub mod seed;
 pub mod new;
 pub mod reset;
 pub mod rollback;
+pub mod seed;
 pub mod setup;
 pub mod show;

@@ -9,6 +9,7 @@ use postgres::Client;
 use serde::Serialize;
 
 use super::migrate::{self, MigrateReport};
+use super::seed::{self, SeedReport};
 use crate::app::Ctx;
 use crate::cli::{MigrateArgs, ResetArgs};
 use crate::db::marker::{self, EnvironmentMarker};
@@ -17,6 +18,7 @@ use crate::db::{admin, lock};
 use crate::error::CliError;
 use crate::output::prompt::{self, Confirmation};
 use crate::output::{Report, table};
+use crate::seed::SeedOptions;
 
 #[derive(Debug, Serialize)]
 pub struct ResetReport {
@@ -30,15 +32,16 @@ pub struct ResetReport {
     pub marker: Option<EnvironmentMarker>,
     /// The migrations applied afterwards; `None` in a dry run.
     pub migrate: Option<MigrateReport>,
+    /// Present with `--seed`.
+    pub seed: Option<SeedReport>,
 }
 
 pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     let s = &ctx.settings;
     let database = s.conn.redacted();
     if args.seed {
-        return Err(CliError::usage("seeding is not available yet")
-            .with_hint("run `rehab reset` without --seed; nothing was changed")
-            .into());
+        // A bad profile must fail before anything is dropped, not after.
+        crate::seed::profile::Profile::load(&s.seed_profile, 1.0)?;
     }
     if s.protected && !args.allow_protected {
         let env = s.env_name.as_deref().unwrap_or_default();
@@ -71,6 +74,7 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
             extensions: s.extensions.clone(),
             marker: stored,
             migrate: None,
+            seed: None,
         });
     }
     if !s.yes {
@@ -81,13 +85,29 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     let released = lock::release(&mut client);
     let (dropped, migrate) = result?;
     released?;
+    let marker = marker::read(&mut client)?;
+    drop(client);
+    // After the lock is released: seeding opens its own connection.
+    let seed = if args.seed {
+        let opts =
+            SeedOptions { profile: s.seed_profile.clone(), seed: 1, scale: 1.0, replace: false, keep_indexes: false };
+        Some(seed::seed_with(ctx, &opts, args.allow_protected).map_err(|e| {
+            e.context(
+                CliError::failure("the database was reset and migrated, but seeding it failed")
+                    .with_hint("fix the cause below and run `rehab seed`"),
+            )
+        })?)
+    } else {
+        None
+    };
     Ok(ResetReport {
         database,
         dry_run: false,
         dropped,
         extensions: s.extensions.clone(),
-        marker: marker::read(&mut client)?,
+        marker,
         migrate: Some(migrate),
+        seed,
     })
 }
 
@@ -186,7 +206,8 @@ impl Report for ResetReport {
             ),
             Some(m) => {
                 writeln!(out, "Dropped {total} object(s) from {} and recreated `public`.", self.database)?;
-                m.write_human(out)
+                m.write_human(out)?;
+                self.seed.as_ref().map_or(Ok(()), |seed| seed.write_human(out))
             }
         }
     }

@@ -141,11 +141,26 @@ fn reset_refuses_a_protected_environment_from_the_config_or_the_marker() {
 }
 
 #[test]
-fn reset_seed_is_refused_until_seeding_exists() {
+fn reset_seed_seeds_after_migrating_and_a_bad_profile_drops_nothing() {
     let db = TestDb::named("reset_seed");
     db.rehab(&["setup"]).ok();
-    db.rehab(&["reset", "--yes", "--seed"]).run().code(2).stderr_has("seeding is not available yet");
-    assert!(!db.applied_versions().is_empty());
+    db.client().batch_execute("CREATE TABLE public.keep_me (id int)").unwrap();
+    // An unknown profile fails before anything is dropped.
+    std::fs::write(
+        db.dir.join("rehab.toml"),
+        format!("default_env = \"dev\"\n[environments.dev]\nurl = \"{}\"\nseed_profile = \"nope\"\n", db.url()),
+    )
+    .unwrap();
+    crate::support::Rehab::new(&db.dir).args(&["reset", "--yes", "--seed"]).run().code(2);
+    assert!(exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'keep_me'"));
+    std::fs::remove_file(db.dir.join("rehab.toml")).unwrap();
+
+    let run = db.rehab(&["reset", "--yes", "--seed", "--format", "json"]).ok();
+    assert!(run.json()["seed"]["total_rows"].as_u64().unwrap() > 0, "{}", run.stdout);
+    assert!(!exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'keep_me'"));
+    assert!(db.scalar::<i64>("SELECT count(*) FROM auth.users") > 0);
+    // Again: the old seed goes with everything else, so seeding succeeds again.
+    db.rehab(&["reset", "--yes", "--seed"]).ok();
 }
 
 /// Runs `rehab reset` on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
