@@ -10,17 +10,21 @@ use crate::cli::ShowArgs;
 use crate::error::CliError;
 use crate::migrations::history::{self, MigrationState, MigrationStatus};
 use crate::output::{Report, table};
+use crate::seed::ledger::{self, LastRun};
 
 #[derive(Debug, Serialize)]
 pub struct ShowReport {
     pub migrations: Vec<MigrationStatus>,
+    /// The newest `rehab seed` run recorded in the database, if any.
+    pub seed: Option<LastRun>,
 }
 
 pub fn run(ctx: &Ctx) -> Result<ShowReport> {
     let catalog = ctx.settings.catalog()?;
     let mut client = ctx.connect()?;
     let applied = history::applied(&mut client)?;
-    Ok(ShowReport { migrations: history::compare(&catalog, &applied) })
+    let seed = ledger::last(&mut client)?;
+    Ok(ShowReport { migrations: history::compare(&catalog, &applied), seed })
 }
 
 /// `--check`: exit 3 when anything needs attention.
@@ -62,6 +66,10 @@ impl Report for ShowReport {
                 if m.reversible { "yes" } else { "no" }.to_string(),
             ]);
         }
-        writeln!(out, "{t}")
+        writeln!(out, "{t}")?;
+        match &self.seed {
+            Some(run) => writeln!(out, "Seed data: {run}."),
+            None => Ok(()),
+        }
     }
 }

@@ -4,7 +4,8 @@
 use std::fmt;
 
 use anyhow::Result;
-use postgres::Transaction;
+use postgres::{GenericClient, Transaction};
+use serde::Serialize;
 
 pub const TABLE: &str = "public.rehab_seed_runs";
 
@@ -26,7 +27,8 @@ pub fn ensure(tx: &mut Transaction) -> Result<()> {
     Ok(())
 }
 
-/// The newest run, for messages.
+/// The newest run, for messages and `rehab show`.
+#[derive(Debug, Serialize)]
 pub struct LastRun {
     pub profile: String,
     pub seed: i64,
@@ -40,8 +42,13 @@ impl fmt::Display for LastRun {
     }
 }
 
-pub fn last(tx: &mut Transaction) -> Result<Option<LastRun>> {
-    Ok(tx
+/// The newest committed run; `None` when the ledger is empty or was never created.
+pub fn last(client: &mut impl GenericClient) -> Result<Option<LastRun>> {
+    let exists: bool = client.query_one("SELECT to_regclass('public.rehab_seed_runs') IS NOT NULL", &[])?.get(0);
+    if !exists {
+        return Ok(None);
+    }
+    Ok(client
         .query_opt(
             "SELECT profile, seed, scale, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
                FROM public.rehab_seed_runs ORDER BY id DESC LIMIT 1",

@@ -87,3 +87,15 @@ fn current_in_both_formats() {
     assert_eq!(json["name"], "second");
     assert!(json["applied_on"].as_str().unwrap().starts_with("20"), "{json}");
 }
+
+#[test]
+fn show_reports_the_newest_seed_run() {
+    let db = TestDb::named("show_seed");
+    db.rehab(&["setup"]).ok();
+    assert!(db.rehab(&["show", "--format", "json"]).ok().json()["seed"].is_null());
+    db.rehab(&["seed", "--profile", "minimal", "--seed", "7"]).ok();
+    let json = db.rehab(&["show", "--format", "json"]).ok().json();
+    assert_eq!(json["seed"]["profile"], "minimal");
+    assert_eq!(json["seed"]["seed"], 7);
+    db.rehab(&["show"]).ok().stdout_has("Seed data: profile minimal, seed 7");
+}
