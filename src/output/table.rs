@@ -3,6 +3,9 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
+/// Columns to wrap at when stdout is not a terminal.
+const FALLBACK_WIDTH: u16 = 120;
+
 /// A table with `headers`, sized to the terminal when there is one.
 pub fn new(headers: &[&str]) -> Table {
     let mut table = Table::new();
@@ -11,6 +14,10 @@ pub fn new(headers: &[&str]) -> Table {
         .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(headers.iter().copied());
+    // Without a terminal (CI logs, pipes) there is no width to fit; wrap at a width logs show whole.
+    if table.width().is_none() {
+        table.set_width(FALLBACK_WIDTH);
+    }
     table
 }
 
