@@ -80,11 +80,7 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     if !s.yes {
         confirm(&database, &s.conn.dbname, &planned)?;
     }
-    lock::acquire(&mut client, s.lock_timeout)?;
-    let result = reset_locked(ctx, &mut client, stored.as_ref());
-    let released = lock::release(&mut client);
-    let (dropped, migrate) = result?;
-    released?;
+    let (dropped, migrate) = lock::with_lock(&mut client, s.lock_timeout, |c| reset_locked(ctx, c, stored.as_ref()))?;
     let marker = marker::read(&mut client)?;
     drop(client);
     // After the lock is released: seeding opens its own connection.

@@ -65,6 +65,17 @@ pub fn acquire(client: &mut Client, timeout: Duration) -> Result<()> {
     }
 }
 
+/// Runs `f` holding the migration lock and releases it afterwards, also when `f` fails (ending the
+/// session would release it too; releasing now keeps a long-lived caller correct). `f`'s error wins.
+pub fn with_lock<T>(client: &mut Client, timeout: Duration, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
+    acquire(client, timeout)?;
+    let result = f(client);
+    let released = release(client);
+    let value = result?;
+    released?;
+    Ok(value)
+}
+
 pub fn release(client: &mut Client) -> Result<()> {
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])

@@ -48,17 +48,16 @@ pub fn migrate(
     if opts.dry_run {
         return Ok(plan(client, catalog, opts.target)?.into_iter().map(|m| step(m, None)).collect());
     }
-    lock::acquire(client, opts.lock_timeout)?;
-    // Each migration commits with its history row, so a commit lost in a server crash loses both together
-    // and the next run applies it again; waiting for every flush would only slow long chains down.
-    client.batch_execute("SET synchronous_commit = off")?;
-    let result = migrate_locked(client, catalog, opts.target, on_start);
-    // Ending the session would release it too; releasing now keeps a long-lived caller correct.
-    let released =
-        client.batch_execute("RESET synchronous_commit").map_err(Into::into).and_then(|()| lock::release(client));
-    let steps = result?;
-    released?;
-    Ok(steps)
+    lock::with_lock(client, opts.lock_timeout, |client| {
+        // Each migration commits with its history row, so a commit lost in a server crash loses both together
+        // and the next run applies it again; waiting for every flush would only slow long chains down.
+        client.batch_execute("SET synchronous_commit = off")?;
+        let result = migrate_locked(client, catalog, opts.target, on_start);
+        let reset = client.batch_execute("RESET synchronous_commit");
+        let steps = result?;
+        reset?;
+        Ok(steps)
+    })
 }
 
 fn migrate_locked(

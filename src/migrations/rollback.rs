@@ -58,12 +58,10 @@ pub fn rollback(
     opts: &RollbackOptions,
     on_start: OnStart<'_>,
 ) -> Result<Vec<UndoneStep>> {
-    lock::acquire(client, opts.lock_timeout)?;
-    let result = plan(client, catalog, opts.target).and_then(|todo| run(client, &todo, opts.dry_run, on_start));
-    let released = lock::release(client);
-    let steps = result?;
-    released?;
-    Ok(steps)
+    lock::with_lock(client, opts.lock_timeout, |client| {
+        let todo = plan(client, catalog, opts.target)?;
+        run(client, &todo, opts.dry_run, on_start)
+    })
 }
 
 /// The migrations to undo, newest first, after checking that every one of them can be undone.
