@@ -135,8 +135,7 @@ fn reset_locked(
     let s = &ctx.settings;
     let mut tx = client.transaction().context("could not start the reset transaction")?;
     // Other sessions' locks would make DROP SCHEMA wait forever; give up after the lock timeout instead.
-    let ms = s.lock_timeout.as_millis().clamp(1, u128::from(u32::MAX));
-    tx.batch_execute(&format!("SET LOCAL lock_timeout = {ms}"))?;
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = {}", lock::timeout_ms(s.lock_timeout)))?;
     // Listed again under the lock: this is exactly what goes.
     let dropped = wipe::inventory(&mut tx)?;
     let emptied = wipe::drop_everything(&mut tx)

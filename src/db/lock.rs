@@ -41,12 +41,15 @@ impl std::fmt::Display for LockHolder {
     }
 }
 
+/// `timeout` as a `lock_timeout` value: 0 would mean "forever" to the server, so at least 1 ms.
+pub fn timeout_ms(timeout: Duration) -> u128 {
+    timeout.as_millis().clamp(1, u128::from(u32::MAX))
+}
+
 /// Takes the migration lock on `client`, waiting up to `timeout`. Released by [`release`] or when the
 /// session ends, so a crashed run never leaves it behind.
 pub fn acquire(client: &mut Client, timeout: Duration) -> Result<()> {
-    // lock_timeout bounds the wait inside the server; 0 would mean "forever", so wait at least 1 ms.
-    let ms = timeout.as_millis().clamp(1, u128::from(u32::MAX));
-    client.batch_execute(&format!("SET lock_timeout = {ms}"))?;
+    client.batch_execute(&format!("SET lock_timeout = {}", timeout_ms(timeout)))?;
     let result = client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]);
     client.batch_execute("RESET lock_timeout")?;
     match result {
