@@ -122,14 +122,7 @@ fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {
 fn apply_one(client: &mut Client, all: &[refinery::Migration], m: &Migration) -> std::result::Result<(), ScriptError> {
     let runner = Runner::new(all).set_grouped(true);
     if m.up.no_transaction {
-        for statement in split::statements(&m.up.sql) {
-            client.batch_execute(statement.sql).map_err(|e| {
-                let mut err = sql_error::from_postgres(&m.up, &e, statement.sql, statement.line);
-                // Without a position from the server, the statement's first line is the best pointer.
-                err.line = err.line.or(Some(statement.line));
-                err
-            })?;
-        }
+        split::execute_each(client, &m.up)?;
         runner
             .set_target(Target::FakeVersion(m.version))
             .run(client)

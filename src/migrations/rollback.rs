@@ -152,7 +152,7 @@ fn run(client: &mut Client, todo: &[&Migration], dry_run: bool, on_start: OnStar
                 committed = done.len();
             }
             let started = Instant::now();
-            run_outside(client, m, down).map_err(|e| failed(&e, &done[..committed], dry_run))?;
+            run_down(client, m, down).map_err(|e| failed(&e, &done[..committed], dry_run))?;
             done.push(step(m, down, None, true, Some(started.elapsed())));
             committed = done.len();
             continue;
@@ -163,7 +163,7 @@ fn run(client: &mut Client, todo: &[&Migration], dry_run: bool, on_start: OnStar
             transaction += 1;
         }
         let started = Instant::now();
-        if let Err(e) = run_inside(client, m, down) {
+        if let Err(e) = run_down(client, m, down) {
             // Ignore a second error: the first one is what the person needs, and the session ends soon.
             let _ = client.batch_execute("ROLLBACK");
             return Err(failed(&e, &done[..committed], dry_run));
@@ -186,27 +186,12 @@ fn commit(client: &mut Client) -> Result<()> {
         .context("could not commit the rollback (deferred constraints?); nothing of this transaction was kept")
 }
 
-/// Inside the run's transaction. Statement by statement all the same: the server gives no position for
-/// many errors (`DROP TYPE` of a missing type), and the statement's line is then the best pointer.
-fn run_inside(client: &mut Client, m: &Migration, down: &Script) -> std::result::Result<(), ScriptError> {
-    run_statements(client, down)?;
+/// Inside or outside the run's transaction alike. Statement by statement even inside it: the server gives
+/// no position for many errors (`DROP TYPE` of a missing type), and the statement's line is then the best
+/// pointer.
+fn run_down(client: &mut Client, m: &Migration, down: &Script) -> std::result::Result<(), ScriptError> {
+    split::execute_each(client, down)?;
     forget(client, m, down)
-}
-
-fn run_outside(client: &mut Client, m: &Migration, down: &Script) -> std::result::Result<(), ScriptError> {
-    run_statements(client, down)?;
-    forget(client, m, down)
-}
-
-fn run_statements(client: &mut Client, down: &Script) -> std::result::Result<(), ScriptError> {
-    for statement in split::statements(&down.sql) {
-        client.batch_execute(statement.sql).map_err(|e| {
-            let mut err = sql_error::from_postgres(down, &e, statement.sql, statement.line);
-            err.line = err.line.or(Some(statement.line));
-            err
-        })?;
-    }
-    Ok(())
 }
 
 /// Deletes the history row of `m`.

@@ -2,11 +2,27 @@
 //! wraps a multi-statement simple query in one implicit transaction, which `CREATE INDEX CONCURRENTLY`
 //! refuses. Understands quotes, dollar quotes and comments; nothing more is needed to find `;`.
 
+use super::catalog::Script;
+use super::sql_error::{self, ScriptError};
+
 /// One statement and the 1-based line of the script it starts on.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Statement<'a> {
     pub sql: &'a str,
     pub line: usize,
+}
+
+/// Runs `script` one statement at a time; an error names the script, the line and the server's message.
+/// Without a position from the server, the failing statement's first line is the best pointer.
+pub fn execute_each(client: &mut postgres::Client, script: &Script) -> Result<(), ScriptError> {
+    for statement in statements(&script.sql) {
+        client.batch_execute(statement.sql).map_err(|e| {
+            let mut err = sql_error::from_postgres(script, &e, statement.sql, statement.line);
+            err.line = err.line.or(Some(statement.line));
+            err
+        })?;
+    }
+    Ok(())
 }
 
 pub fn statements(script: &str) -> Vec<Statement<'_>> {
