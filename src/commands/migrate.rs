@@ -33,9 +33,7 @@ pub fn migrate_with(ctx: &Ctx, client: &mut Client, args: &MigrateArgs) -> Resul
     let opts = MigrateOptions { target: args.target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
     let bar = progress::steps(ctx.out(), catalog.migrations.len());
     let mut on_start = |m: &crate::migrations::Migration, i: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(i as u64);
-        bar.set_message(format!("V{} {}", m.version, m.name));
+        progress::step(&bar, i, total, format!("V{} {}", m.version, m.name));
     };
     let result = apply::migrate(client, &catalog, &opts, &mut on_start);
     bar.finish_and_clear();

@@ -35,9 +35,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
     let bar = progress::steps(ctx.out(), catalog.migrations.len());
     let out = *ctx.out();
     let mut on_start = |m: &crate::migrations::Migration, i: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(i as u64);
-        bar.set_message(format!("V{} {}", m.version, m.name));
+        progress::step(&bar, i, total, format!("V{} {}", m.version, m.name));
         if m.down.as_ref().is_some_and(|d| d.no_transaction) {
             bar.suspend(|| {
                 out.status(&format!(

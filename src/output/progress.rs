@@ -18,6 +18,13 @@ pub fn steps(out: &Output, len: usize) -> ProgressBar {
     bar
 }
 
+/// Moves a [`steps`] bar to step `i` of `total` (the plan may be shorter than the bar's first guess).
+pub fn step(bar: &ProgressBar, i: usize, total: usize, message: String) {
+    bar.set_length(total as u64);
+    bar.set_position(i as u64);
+    bar.set_message(message);
+}
+
 /// One bar per table under a shared `MultiProgress`: rows loaded, rows per second.
 pub fn rows(out: &Output, multi: &indicatif::MultiProgress, table: &str, len: u64) -> ProgressBar {
     if !out.shows_progress() {
