@@ -19,13 +19,7 @@ pub fn connections(ctx: &mut CheckCtx) -> CheckResult {
     let (used, max, top): (i64, i64, String) = (row.get(0), row.get(1), row.get(2));
     let pct = used as f64 * 100.0 / max.max(1) as f64;
     let detail = format!("{used} of max_connections {max} in use ({pct:.0}%); most: {top}");
-    let status = if pct >= fail {
-        Status::Fail
-    } else if pct >= warn {
-        Status::Warn
-    } else {
-        Status::Ok
-    };
+    let status = Status::by_threshold(pct, warn, fail);
     Ok(Outcome::new(
         status,
         detail,

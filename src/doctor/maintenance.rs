@@ -14,13 +14,7 @@ pub fn wraparound(ctx: &mut CheckCtx) -> CheckResult {
     )?;
     let (age, max): (i64, i64) = (row.get(0), row.get(1));
     let pct = age as f64 * 100.0 / max.max(1) as f64;
-    let status = if pct >= fail {
-        Status::Fail
-    } else if pct >= warn {
-        Status::Warn
-    } else {
-        Status::Ok
-    };
+    let status = Status::by_threshold(pct, warn, fail);
     Ok(Outcome::new(
         status,
         format!(

@@ -45,6 +45,17 @@ impl Status {
         }
     }
 
+    /// FAIL at or above `fail`, WARN at or above `warn`, else OK.
+    pub fn by_threshold(value: f64, warn: f64, fail: f64) -> Self {
+        if value >= fail {
+            Self::Fail
+        } else if value >= warn {
+            Self::Warn
+        } else {
+            Self::Ok
+        }
+    }
+
     fn rank(self) -> u8 {
         match self {
             Self::Skip => 0,

@@ -187,13 +187,10 @@ pub fn sequences(ctx: &mut CheckCtx) -> CheckResult {
         }
         watched += 1;
         let pct = last.unwrap_or(0) as f64 * 100.0 / limit as f64;
-        let this = if pct >= fail {
-            Status::Fail
-        } else if pct >= warn {
-            Status::Warn
-        } else {
+        let this = Status::by_threshold(pct, warn, fail);
+        if this == Status::Ok {
             continue;
-        };
+        }
         status = worst(status, this);
         found.push(format!("{} at {pct:.1}% ({} of {limit})", qualified(&schema, &name), last.unwrap_or(0)));
     }
