@@ -8,15 +8,11 @@ use anyhow::{Context, Result};
 use postgres::GenericClient;
 use serde::Serialize;
 
-use super::quote_ident;
-
-/// Schemas that belong to PostgreSQL itself (plus `pg_temp_*` / `pg_toast_temp_*`, matched by prefix).
-const SYSTEM_SCHEMAS: &str = "nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
-                              AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'";
+use super::{USER_SCHEMAS, quote_ident};
 
 /// Every object a reset drops, by kind. Objects that belong to an extension are listed under it.
 const INVENTORY: &str = r"
-WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE {system}),
+WITH ns AS (SELECT oid, nspname FROM pg_namespace n WHERE {user_schemas}),
 ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
 SELECT kind, name FROM (
     SELECT 'schema' AS kind, quote_ident(nspname) AS name FROM ns
@@ -71,7 +67,7 @@ pub struct ObjectGroup {
 /// What is in the database now, grouped by kind, in a fixed order (schemas first, extensions second).
 pub fn inventory(client: &mut impl GenericClient) -> Result<Vec<ObjectGroup>> {
     let rows = client
-        .query(&INVENTORY.replace("{system}", SYSTEM_SCHEMAS), &[])
+        .query(&INVENTORY.replace("{user_schemas}", USER_SCHEMAS), &[])
         .context("could not list the objects in the database")?;
     let mut by_kind: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &rows {
@@ -97,7 +93,7 @@ pub fn drop_everything(client: &mut impl GenericClient) -> Result<()> {
     };
     let extensions = list("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname")
         .context("could not list extensions")?;
-    let schemas = list(&format!("SELECT nspname FROM pg_namespace WHERE {SYSTEM_SCHEMAS} ORDER BY nspname"))
+    let schemas = list(&format!("SELECT nspname FROM pg_namespace n WHERE {USER_SCHEMAS} ORDER BY nspname"))
         .context("could not list schemas")?;
     let event_triggers =
         list("SELECT evtname FROM pg_event_trigger ORDER BY 1").context("could not list event triggers")?;

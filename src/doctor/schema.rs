@@ -2,10 +2,7 @@
 //! never by reading user tables.
 
 use super::{CheckCtx, CheckResult, Outcome, Status, list, worst};
-use crate::db::quote_ident;
-
-/// Schemas that belong to PostgreSQL, excluded everywhere.
-const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
+use crate::db::{USER_SCHEMAS, quote_ident};
 
 /// `schema.name`, both quoted, for hints that are SQL.
 fn qualified(schema: &str, name: &str) -> String {
