@@ -10,7 +10,6 @@ use crate::app::Ctx;
 use crate::cli::MigrateArgs;
 use crate::db::marker;
 use crate::migrations::apply::{self, AppliedStep, MigrateOptions};
-use crate::migrations::history;
 use crate::output::{Report, progress, table};
 
 #[derive(Debug, Serialize)]
@@ -37,12 +36,16 @@ pub fn migrate_with(ctx: &Ctx, client: &mut Client, args: &MigrateArgs) -> Resul
     };
     let result = apply::migrate(client, &catalog, &opts, &mut on_start);
     bar.finish_and_clear();
-    let applied = result?;
+    let migrated = result?;
     if !args.dry_run {
         record_environment(ctx, client);
     }
-    let current_version = history::applied(client)?.last().map(|a| a.version);
-    Ok(MigrateReport { database: ctx.settings.conn.redacted(), dry_run: args.dry_run, applied, current_version })
+    Ok(MigrateReport {
+        database: ctx.settings.conn.redacted(),
+        dry_run: args.dry_run,
+        applied: migrated.steps,
+        current_version: migrated.current_version,
+    })
 }
 
 /// Writes the environment marker when an environment is active. A failure (no CREATE on `public`) only

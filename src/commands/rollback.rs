@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use crate::app::Ctx;
 use crate::cli::RollbackArgs;
-use crate::migrations::history;
 use crate::migrations::rollback::{self, RollbackOptions, RollbackTarget, UndoneStep};
 use crate::output::{Report, progress, table};
 
@@ -53,8 +52,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
     };
     let result = rollback::rollback(&mut client, &catalog, &opts, &mut on_start);
     bar.finish_and_clear();
-    let undone = result?;
-    let current_version = history::applied(&mut client)?.last().map(|a| a.version);
+    let rollback::RolledBack { steps: undone, current_version } = result?;
     let transactions = undone.iter().filter_map(|s| s.transaction).max().unwrap_or(0);
     Ok(RollbackReport {
         database: ctx.settings.conn.redacted(),

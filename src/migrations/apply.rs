@@ -35,18 +35,28 @@ pub struct AppliedStep {
     pub duration_ms: Option<f64>,
 }
 
+/// What a run applied (or, in a dry run, would apply) and where the database stands afterwards.
+#[derive(Debug, Clone)]
+pub struct Migrated {
+    pub steps: Vec<AppliedStep>,
+    /// The newest applied version after the run (before it, in a dry run).
+    pub current_version: Option<i32>,
+}
+
 /// Hooks for the caller's progress display: called before each migration runs.
 pub type OnStart<'a> = &'a mut dyn FnMut(&Migration, usize, usize);
 
-/// Applies what is pending up to the target and returns what ran (or would run).
+/// Applies what is pending up to the target and returns what ran (or would run). Reads the history once:
+/// the version reached follows from it and the steps.
 pub fn migrate(
     client: &mut Client,
     catalog: &MigrationCatalog,
     opts: &MigrateOptions,
     on_start: OnStart<'_>,
-) -> Result<Vec<AppliedStep>> {
+) -> Result<Migrated> {
     if opts.dry_run {
-        return Ok(plan(client, catalog, opts.target)?.into_iter().map(|m| step(m, None)).collect());
+        let (pending, current_version) = plan(client, catalog, opts.target)?;
+        return Ok(Migrated { steps: pending.into_iter().map(|m| step(m, None)).collect(), current_version });
     }
     lock::with_lock(client, opts.lock_timeout, |client| {
         // Each migration commits with its history row, so a commit lost in a server crash loses both together
@@ -65,8 +75,8 @@ fn migrate_locked(
     catalog: &MigrationCatalog,
     target: Option<i32>,
     on_start: OnStart<'_>,
-) -> Result<Vec<AppliedStep>> {
-    let pending = plan(client, catalog, target)?;
+) -> Result<Migrated> {
+    let (pending, newest_applied) = plan(client, catalog, target)?;
     let all = catalog.refinery_migrations();
     let mut done = Vec::with_capacity(pending.len());
     let total = pending.len();
@@ -78,11 +88,17 @@ fn migrate_locked(
         }
         done.push(step(m, Some(started.elapsed())));
     }
-    Ok(done)
+    // Pending versions are all above the newest applied one (out-of-order ones were refused).
+    Ok(Migrated { current_version: done.last().map(|s| s.version).or(newest_applied), steps: done })
 }
 
-/// The migrations to apply, after refusing divergent, missing and out-of-order ones and unknown targets.
-pub fn plan<'c>(client: &mut Client, catalog: &'c MigrationCatalog, target: Option<i32>) -> Result<Vec<&'c Migration>> {
+/// The migrations to apply, after refusing divergent, missing and out-of-order ones and unknown targets,
+/// and the newest version applied now.
+pub fn plan<'c>(
+    client: &mut Client,
+    catalog: &'c MigrationCatalog,
+    target: Option<i32>,
+) -> Result<(Vec<&'c Migration>, Option<i32>)> {
     let applied = history::applied(client)?;
     let statuses = history::compare(catalog, &applied);
     let problems: Vec<String> =
@@ -102,11 +118,12 @@ pub fn plan<'c>(client: &mut Client, catalog: &'c MigrationCatalog, target: Opti
         ))
         .into());
     }
-    Ok(statuses
+    let pending = statuses
         .iter()
         .filter(|s| s.state == MigrationState::Pending && target.is_none_or(|t| s.version <= t))
         .filter_map(|s| catalog.get(s.version))
-        .collect())
+        .collect();
+    Ok((pending, applied.last().map(|a| a.version)))
 }
 
 fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {

@@ -48,28 +48,42 @@ pub struct UndoneStep {
     pub duration_ms: Option<f64>,
 }
 
+/// What a run undid (or, in a dry run, undid and rolled back) and where the database stands afterwards.
+#[derive(Debug, Clone)]
+pub struct RolledBack {
+    /// Newest first.
+    pub steps: Vec<UndoneStep>,
+    /// The newest applied version after the run (unchanged by a dry run).
+    pub current_version: Option<i32>,
+}
+
 /// Called before each down script runs: the migration, its index and the total.
 pub type OnStart<'a> = &'a mut dyn FnMut(&Migration, usize, usize);
 
-/// Undoes what `opts.target` selects and returns what ran, newest first.
+/// Undoes what `opts.target` selects and returns what ran, newest first. Reads the history once: the
+/// version left follows from the plan.
 pub fn rollback(
     client: &mut Client,
     catalog: &MigrationCatalog,
     opts: &RollbackOptions,
     on_start: OnStart<'_>,
-) -> Result<Vec<UndoneStep>> {
+) -> Result<RolledBack> {
     lock::with_lock(client, opts.lock_timeout, |client| {
-        let todo = plan(client, catalog, opts.target)?;
-        run(client, &todo, opts.dry_run, on_start)
+        let (todo, kept) = plan(client, catalog, opts.target)?;
+        let steps = run(client, &todo, opts.dry_run, on_start)?;
+        // `todo` is newest first, so after a dry run its first entry is still the newest applied version.
+        let current_version = if opts.dry_run { todo.first().map(|m| m.version).or(kept) } else { kept };
+        Ok(RolledBack { steps, current_version })
     })
 }
 
-/// The migrations to undo, newest first, after checking that every one of them can be undone.
+/// The migrations to undo, newest first, after checking that every one of them can be undone, and the
+/// newest version that stays applied.
 pub fn plan<'c>(
     client: &mut Client,
     catalog: &'c MigrationCatalog,
     target: RollbackTarget,
-) -> Result<Vec<&'c Migration>> {
+) -> Result<(Vec<&'c Migration>, Option<i32>)> {
     let applied = history::applied(client)?;
     let newest_first: Vec<i32> = applied.iter().rev().map(|a| a.version).collect();
     let listed = || newest_first.iter().rev().map(|v| format!("V{v}")).collect::<Vec<_>>().join(", ");
@@ -128,7 +142,7 @@ pub fn plan<'c>(
         .with_hint("roll back fewer steps (--steps, --to), add the missing down scripts, or restore edited files as they were applied")
         .into());
     }
-    Ok(chosen.iter().filter_map(|v| catalog.get(*v)).collect())
+    Ok((chosen.iter().filter_map(|v| catalog.get(*v)).collect(), newest_first.get(chosen.len()).copied()))
 }
 
 /// Runs the plan: consecutive transactional down scripts share one transaction; a no-transaction script
