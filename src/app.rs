@@ -1,5 +1,7 @@
 //! Builds the run context from the resolved settings and dispatches to the command.
 
+use std::time::Duration;
+
 use anyhow::Result;
 use postgres::Client;
 
@@ -22,8 +24,14 @@ impl Ctx {
 
     /// A connection to the target database, named `rehab <command>`.
     pub fn connect(&self) -> Result<Client> {
-        self.out().detail(&format!("connecting to {}", self.settings.conn.redacted()));
-        connect::connect(&self.settings.conn, self.command, self.settings.connect_timeout)
+        self.connect_waiting(Duration::ZERO)
+    }
+
+    /// Like [`Ctx::connect`], retrying for up to `wait` while the server is not accepting connections yet.
+    pub fn connect_waiting(&self, wait: Duration) -> Result<Client> {
+        let s = &self.settings;
+        self.out().detail(&format!("connecting to {}", s.conn.redacted()));
+        connect::connect_waiting(&s.conn, self.command, s.connect_timeout, wait)
     }
 }
 

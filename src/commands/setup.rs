@@ -31,9 +31,8 @@ pub struct SetupReport {
 pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
     let s = &ctx.settings;
     let wait = Duration::from_secs(args.wait);
-    ctx.out().detail(&format!("connecting to {}", s.conn.redacted()));
     // Connect to the target first: on managed servers the maintenance database may be off limits.
-    let (mut client, created) = match connect::connect_waiting(&s.conn, ctx.command, s.connect_timeout, wait) {
+    let (mut client, created) = match ctx.connect_waiting(wait) {
         Ok(c) => (c, false),
         Err(e) if sqlstate_of(&e) == Some(SqlState::INVALID_CATALOG_NAME.code()) => {
             let admin_info = s.conn.with_dbname(&s.maintenance_db);
