@@ -120,7 +120,7 @@ impl Default for DoctorSection {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     /// The database URL of this environment.
@@ -134,13 +134,32 @@ pub struct Environment {
     pub seed_profile: Option<String>,
 }
 
+/// The URL may hold a password: debug output says only whether there is one.
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("url", &self.url.as_ref().map(|_| "<hidden>"))
+            .field("url_env", &self.url_env)
+            .field("protected", &self.protected)
+            .field("seed_profile", &self.seed_profile)
+            .finish()
+    }
+}
+
 /// A config file and where it was found.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct LoadedConfig {
     pub path: Option<PathBuf>,
     pub file: ConfigFile,
     /// The raw text, to turn spans into line numbers.
     text: String,
+}
+
+/// Leaves out the raw text: it may hold a password.
+impl std::fmt::Debug for LoadedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedConfig").field("path", &self.path).field("file", &self.file).finish_non_exhaustive()
+    }
 }
 
 impl LoadedConfig {
@@ -161,8 +180,20 @@ impl LoadedConfig {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| CliError::usage(format!("cannot read config file {}: {e}", path.display())))?;
         let file: ConfigFile = toml::from_str(&text).map_err(|e| {
-            CliError::usage(format!("invalid config file {}:\n{e}", path.display()))
-                .with_hint("config.example.toml documents every key")
+            // toml's own Display quotes the offending line, which may hold a password in a URL: say where
+            // and what instead.
+            let place = e.span().map(|span| {
+                let before = &text[..span.start.min(text.len())];
+                let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+                format!(" line {}, column {column}", before.matches('\n').count() + 1)
+            });
+            CliError::usage(format!(
+                "invalid config file {}{}: {}",
+                path.display(),
+                place.unwrap_or_default(),
+                e.message().trim_end()
+            ))
+            .with_hint("config.example.toml documents every key")
         })?;
         Ok(Self { path: Some(path), file, text })
     }
@@ -232,6 +263,15 @@ mod tests {
     fn unknown_keys_name_the_key_and_the_line() {
         let err = format!("{:#}", parse("default_env = \"dev\"\n\n[migrations]\nlock_timeout = 5\n").unwrap_err());
         assert!(err.contains("lock_timeout") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn errors_never_quote_the_file() {
+        let err = format!("{:#}", parse("[environments.prod]\nurl = postgres://app:s3cret@db/x\n").unwrap_err());
+        assert!(err.contains("line 2") && !err.contains("s3cret"), "{err}");
+        let loaded = parse("[environments.prod]\nurl = \"postgres://app:s3cret@db/x\"\n").unwrap();
+        let debug = format!("{loaded:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
     }
 
     #[test]
