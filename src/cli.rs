@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-#[derive(Debug, Parser)]
+// No Debug on `Cli` and `GlobalArgs`: `--database-url` may carry a password.
+#[derive(Parser)]
 #[command(
     name = "rehab",
     version,
@@ -23,7 +24,7 @@ pub struct Cli {
 }
 
 /// Flags accepted before or after the subcommand.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Args, Clone, Default)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// PostgreSQL URL (postgresql://user@host:port/db?sslmode=...); overrides DATABASE_URL and the config
