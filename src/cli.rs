@@ -76,12 +76,30 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database if missing, create configured extensions, then apply pending migrations
+    ///
+    /// Connects to the target database first; only when it does not exist does it connect to the
+    /// maintenance database ([database] maintenance_db, default `postgres`) to create it. Then it runs
+    /// CREATE EXTENSION IF NOT EXISTS for each of [database] extensions and migrates as `rehab migrate`.
+    /// Safe to run again: a second run changes nothing.
     Setup(SetupArgs),
     /// Apply pending migrations, each in its own transaction, under a lock
+    ///
+    /// Each migration and its history row commit together; a script marked `-- rehab:no-transaction`
+    /// (first line) runs statement by statement outside a transaction. Runs wait up to
+    /// [migrations] lock_timeout_secs (default 60) for the migration lock, so two never overlap. Refuses
+    /// (exit 1, nothing applied) when an applied migration is divergent (file edited), missing, or a new
+    /// one is out of order; `rehab show` says which. A failing migration stops the run; the ones before
+    /// it stay applied.
     Migrate(MigrateArgs),
     /// List every migration, known or applied, with its state
+    ///
+    /// States: applied; pending; divergent (the file changed after it was applied); missing file
+    /// (applied, but no file); out of order (not applied, but a later version is). Read-only.
     Show(ShowArgs),
     /// Print the version and name of the newest applied migration
+    ///
+    /// Prints `VERSION NAME`, or `none (no migration applied)`; with --format json,
+    /// {"version", "name", "applied_on"} (null when nothing is applied). Read-only.
     Current,
     /// Check the database's health (connection, migrations, schema, projections, activity, maintenance,
     /// replication) in a read-only session; exit 3 when a check fails
@@ -89,6 +107,12 @@ pub enum Command {
     /// Fill the migrated database with deterministic synthetic data (one transaction, binary COPY)
     Seed(SeedArgs),
     /// Undo applied migrations with their .down.sql scripts, newest first, all or nothing
+    ///
+    /// Without --steps, --to or --all (which exclude each other) it undoes the newest migration. Every
+    /// chosen migration is checked first: a missing down script, one marked `-- rehab:irreversible`, or
+    /// a divergent or missing migration refuses the whole run (exit 1, nothing changed). The down scripts
+    /// and history deletions share one transaction, except that a down script marked
+    /// `-- rehab:no-transaction` commits what ran before it and runs on its own.
     Rollback(RollbackArgs),
     /// Drop every object in every schema, then migrate: the database as a fresh `setup` leaves it
     ///
@@ -111,22 +135,23 @@ pub enum Command {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SetupArgs {
-    /// Wait up to SECS seconds for the server to accept connections
+    /// Wait up to SECS seconds for the server to accept connections (for CI starting PostgreSQL alongside)
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub wait: u64,
 
-    /// After migrating, seed with the environment's `seed_profile` (default: minimal); refuses if seeded
+    /// After migrating, seed with the environment's `seed_profile` (default: minimal); refuses (exit 4)
+    /// if the database already holds data
     #[arg(long)]
     pub seed: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct MigrateArgs {
-    /// Stop after applying this version
+    /// Stop after applying this version (a version in the catalog; lower ones are applied first)
     #[arg(long, value_name = "VERSION")]
     pub target: Option<i32>,
 
-    /// List what would be applied and change nothing
+    /// List what would be applied and change nothing (takes no lock)
     #[arg(long)]
     pub dry_run: bool,
 }
