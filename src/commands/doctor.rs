@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::app::Ctx;
@@ -56,7 +56,9 @@ fn selected(only: &[String]) -> Result<Vec<&'static DoctorCheck>> {
 fn open(ctx: &Ctx) -> Link {
     let started = Instant::now();
     let connected = ctx.connect().and_then(|mut client| {
-        client.batch_execute("SET default_transaction_read_only = on")?;
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .context("could not make the doctor session read-only")?;
         Ok(client)
     });
     match connected {

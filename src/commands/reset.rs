@@ -135,7 +135,8 @@ fn reset_locked(
     let s = &ctx.settings;
     let mut tx = client.transaction().context("could not start the reset transaction")?;
     // Other sessions' locks would make DROP SCHEMA wait forever; give up after the lock timeout instead.
-    tx.batch_execute(&format!("SET LOCAL lock_timeout = {}", lock::timeout_ms(s.lock_timeout)))?;
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = {}", lock::timeout_ms(s.lock_timeout)))
+        .context("could not set lock_timeout for the reset transaction")?;
     // Listed again under the lock: this is exactly what goes.
     let dropped = wipe::inventory(&mut tx)?;
     let emptied = wipe::drop_everything(&mut tx)

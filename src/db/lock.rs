@@ -49,9 +49,13 @@ pub fn timeout_ms(timeout: Duration) -> u128 {
 /// Takes the migration lock on `client`, waiting up to `timeout`. Released by [`release`] or when the
 /// session ends, so a crashed run never leaves it behind.
 pub fn acquire(client: &mut Client, timeout: Duration) -> Result<()> {
-    client.batch_execute(&format!("SET lock_timeout = {}", timeout_ms(timeout)))?;
+    client
+        .batch_execute(&format!("SET lock_timeout = {}", timeout_ms(timeout)))
+        .context("could not set lock_timeout before taking the migration lock")?;
     let result = client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]);
-    client.batch_execute("RESET lock_timeout")?;
+    client
+        .batch_execute("RESET lock_timeout")
+        .context("could not reset lock_timeout after taking the migration lock")?;
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use postgres::Client;
 use refinery::{Runner, Target};
 use serde::Serialize;
@@ -61,9 +61,9 @@ pub fn migrate(
     lock::with_lock(client, opts.lock_timeout, |client| {
         // Each migration commits with its history row, so a commit lost in a server crash loses both together
         // and the next run applies it again; waiting for every flush would only slow long chains down.
-        client.batch_execute("SET synchronous_commit = off")?;
+        client.batch_execute("SET synchronous_commit = off").context("could not set synchronous_commit for the run")?;
         let result = migrate_locked(client, catalog, opts.target, on_start);
-        let reset = client.batch_execute("RESET synchronous_commit");
+        let reset = client.batch_execute("RESET synchronous_commit").context("could not reset synchronous_commit");
         let steps = result?;
         reset?;
         Ok(steps)
