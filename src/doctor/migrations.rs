@@ -1,16 +1,8 @@
 //! migrations: the history table compared with the catalog (read-only), and who holds the migration lock.
 
-use anyhow::Result;
-
 use super::{CheckCtx, CheckResult, Outcome, Status, list};
 use crate::db::lock;
 use crate::migrations::history::{self, HISTORY_TABLE, MigrationState, MigrationStatus};
-
-/// The catalog compared with the history table; an absent table means nothing applied.
-fn statuses(ctx: &mut CheckCtx) -> Result<Vec<MigrationStatus>> {
-    let applied = history::applied(ctx.client()?)?;
-    Ok(history::compare(ctx.catalog()?, &applied))
-}
 
 fn in_state(all: &[MigrationStatus], states: &[MigrationState]) -> Vec<String> {
     all.iter()
@@ -41,8 +33,7 @@ pub fn history_table(ctx: &mut CheckCtx) -> CheckResult {
 }
 
 pub fn pending(ctx: &mut CheckCtx) -> CheckResult {
-    let all = statuses(ctx)?;
-    let found = in_state(&all, &[MigrationState::Pending, MigrationState::OutOfOrder]);
+    let found = in_state(ctx.statuses()?, &[MigrationState::Pending, MigrationState::OutOfOrder]);
     Ok(if found.is_empty() {
         Outcome::ok(format!("none pending ({} known)", ctx.catalog()?.migrations.len()))
     } else {
@@ -55,7 +46,7 @@ pub fn pending(ctx: &mut CheckCtx) -> CheckResult {
 }
 
 pub fn divergent(ctx: &mut CheckCtx) -> CheckResult {
-    let found = in_state(&statuses(ctx)?, &[MigrationState::Divergent]);
+    let found = in_state(ctx.statuses()?, &[MigrationState::Divergent]);
     Ok(if found.is_empty() {
         Outcome::ok("every applied migration matches its file")
     } else {
@@ -68,7 +59,7 @@ pub fn divergent(ctx: &mut CheckCtx) -> CheckResult {
 }
 
 pub fn missing(ctx: &mut CheckCtx) -> CheckResult {
-    let found = in_state(&statuses(ctx)?, &[MigrationState::Missing]);
+    let found = in_state(ctx.statuses()?, &[MigrationState::Missing]);
     let source = ctx.catalog()?.source.to_string();
     Ok(if found.is_empty() {
         Outcome::ok(format!("every applied migration is in {source}"))

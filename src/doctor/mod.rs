@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::config::DoctorSection;
 use crate::error::CliError;
 use crate::migrations::MigrationCatalog;
+use crate::migrations::history::{self, MigrationStatus};
 use crate::settings::Settings;
 
 /// The result of one check. Ordered by severity for [`worst`] (ERROR is reported, not ranked).
@@ -162,6 +163,8 @@ pub struct CheckCtx<'a> {
     pub limits: &'a DoctorSection,
     pub link: Link,
     catalog: Option<MigrationCatalog>,
+    /// The catalog compared with the history, read once for the three checks that need it.
+    statuses: Option<Vec<MigrationStatus>>,
 }
 
 /// Raised by [`CheckCtx::client`] without a connection; the runner reports it as SKIP.
@@ -171,7 +174,7 @@ pub struct NotConnected;
 
 impl<'a> CheckCtx<'a> {
     pub fn new(settings: &'a Settings, limits: &'a DoctorSection, link: Link) -> Self {
-        Self { settings, limits, link, catalog: None }
+        Self { settings, limits, link, catalog: None, statuses: None }
     }
 
     pub fn client(&mut self) -> Result<&mut Client> {
@@ -187,6 +190,15 @@ impl<'a> CheckCtx<'a> {
             self.catalog = Some(self.settings.catalog()?);
         }
         Ok(self.catalog.as_ref().expect("loaded above"))
+    }
+
+    /// Every migration's state (an absent history table means nothing applied); read on first use.
+    pub fn statuses(&mut self) -> Result<&[MigrationStatus]> {
+        if self.statuses.is_none() {
+            let applied = history::applied(self.client()?)?;
+            self.statuses = Some(history::compare(self.catalog()?, &applied));
+        }
+        Ok(self.statuses.as_deref().expect("loaded above"))
     }
 }
 
