@@ -18,7 +18,6 @@ use crate::db::{admin, lock};
 use crate::error::CliError;
 use crate::output::prompt::{self, Confirmation};
 use crate::output::{Report, table};
-use crate::seed::SeedOptions;
 
 #[derive(Debug, Serialize)]
 pub struct ResetReport {
@@ -85,9 +84,7 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     drop(client);
     // After the lock is released: seeding opens its own connection.
     let seed = if args.seed {
-        let opts =
-            SeedOptions { profile: s.seed_profile.clone(), seed: 1, scale: 1.0, replace: false, keep_indexes: false };
-        Some(seed::seed_with(ctx, &opts, args.allow_protected).map_err(|e| {
+        Some(seed::seed_with(ctx, &super::setup::environment_seed(ctx), args.allow_protected).map_err(|e| {
             e.context(
                 CliError::failure("the database was reset and migrated, but seeding it failed")
                     .with_hint("fix the cause below and run `rehab seed`"),

@@ -54,14 +54,13 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
     admin::create_extensions(&mut client, &s.extensions)?;
     let migrate = migrate::migrate_with(ctx, &mut client, &MigrateArgs::default())?;
     drop(client);
-    let seed = if args.seed {
-        let opts =
-            SeedOptions { profile: s.seed_profile.clone(), seed: 1, scale: 1.0, replace: false, keep_indexes: false };
-        Some(seed::seed_with(ctx, &opts, false)?)
-    } else {
-        None
-    };
+    let seed = if args.seed { Some(seed::seed_with(ctx, &environment_seed(ctx), false)?) } else { None };
     Ok(SetupReport { database: s.conn.redacted(), created, extensions: s.extensions.clone(), migrate, seed })
+}
+
+/// What `setup --seed` and `reset --seed` load: the environment's `seed_profile`, seed 1, full scale.
+pub(crate) fn environment_seed(ctx: &Ctx) -> SeedOptions {
+    SeedOptions { profile: ctx.settings.seed_profile.clone(), seed: 1, scale: 1.0, replace: false, keep_indexes: false }
 }
 
 impl Report for SetupReport {
