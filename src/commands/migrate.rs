@@ -64,7 +64,7 @@ fn record_environment(ctx: &Ctx, client: &mut Client) {
 
 impl Report for MigrateReport {
     fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let at = self.current_version.map_or_else(|| "no migration applied".to_string(), |v| format!("version {v}"));
+        let at = table::version_reached(self.current_version);
         if self.applied.is_empty() {
             return writeln!(out, "Nothing to migrate: {} is up to date ({at}).", self.database);
         }

@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
 
 impl Report for RollbackReport {
     fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let at = self.current_version.map_or_else(|| "no migration applied".to_string(), |v| format!("version {v}"));
+        let at = table::version_reached(self.current_version);
         if self.undone.is_empty() {
             return writeln!(out, "Nothing to roll back in {} ({at}).", self.database);
         }

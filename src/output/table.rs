@@ -26,6 +26,11 @@ pub fn duration_ms(ms: f64) -> String {
     if ms < 1000.0 { format!("{ms:.0} ms") } else { format!("{:.2} s", ms / 1000.0) }
 }
 
+/// Where the database stands, for a summary line: `version 6`, or `no migration applied`.
+pub fn version_reached(version: Option<i32>) -> String {
+    version.map_or_else(|| "no migration applied".to_string(), |v| format!("version {v}"))
+}
+
 /// An RFC 3339 time from the history table, shortened for a table cell.
 pub fn timestamp(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
