@@ -9,7 +9,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "rehab",
     version,
-    about = "Create, migrate and inspect the PostgreSQL database of the rehabilitation-tracking backend",
+    about = "Create, migrate, roll back, reset, seed and diagnose the PostgreSQL database of the rehabilitation-tracking backend",
     long_about = None,
     after_help = "Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, \
                   3 a check found problems, 4 refused by a safety guard.\n\
