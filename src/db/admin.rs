@@ -36,6 +36,14 @@ pub fn drop_database(admin: &mut Client, name: &str) -> Result<()> {
         .with_context(|| format!("could not drop database `{name}`"))
 }
 
+/// True when the table (or view) `name`, schema-qualified as in SQL, exists in the connected database.
+pub fn relation_exists(client: &mut impl postgres::GenericClient, name: &str) -> Result<bool> {
+    let row = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+        .with_context(|| format!("could not look for {name}"))?;
+    Ok(row.get(0))
+}
+
 /// `CREATE EXTENSION IF NOT EXISTS` for each configured extension (`setup` and `reset`).
 pub fn create_extensions(client: &mut impl postgres::GenericClient, extensions: &[String]) -> Result<()> {
     for ext in extensions {

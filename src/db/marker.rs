@@ -17,11 +17,7 @@ pub struct EnvironmentMarker {
 
 /// The stored marker, if the table exists and holds a row.
 pub fn read(client: &mut impl GenericClient) -> Result<Option<EnvironmentMarker>> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&MARKER_TABLE])
-        .context("could not look for the environment marker")?
-        .get(0);
-    if !exists {
+    if !super::admin::relation_exists(client, MARKER_TABLE)? {
         return Ok(None);
     }
     let row = client

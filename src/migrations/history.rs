@@ -8,6 +8,7 @@ use postgres::Client;
 use serde::Serialize;
 
 use super::catalog::MigrationCatalog;
+use crate::db::admin;
 
 /// refinery's history table (its default name).
 pub const HISTORY_TABLE: &str = "refinery_schema_history";
@@ -63,10 +64,7 @@ pub struct MigrationStatus {
 
 /// True when the history table exists in the connected database.
 pub fn table_exists(client: &mut Client) -> Result<bool> {
-    let row = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&HISTORY_TABLE])
-        .context("could not look for the migration history table")?;
-    Ok(row.get(0))
+    admin::relation_exists(client, HISTORY_TABLE)
 }
 
 /// The applied migrations, ordered by version; empty when the history table does not exist yet.
