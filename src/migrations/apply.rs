@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::catalog::{Migration, MigrationCatalog};
 use super::history::{self, MigrationState};
-use super::split;
 use super::sql_error::{self, ScriptError};
+use super::{OnStart, split};
 use crate::db::lock;
 use crate::error::CliError;
 
@@ -42,9 +42,6 @@ pub struct Migrated {
     /// The newest applied version after the run (before it, in a dry run).
     pub current_version: Option<i32>,
 }
-
-/// Hooks for the caller's progress display: called before each migration runs.
-pub type OnStart<'a> = &'a mut dyn FnMut(&Migration, usize, usize);
 
 /// Applies what is pending up to the target and returns what ran (or would run). Reads the history once:
 /// the version reached follows from it and the steps.

@@ -8,3 +8,6 @@ pub mod split;
 pub mod sql_error;
 
 pub use catalog::{Migration, MigrationCatalog};
+
+/// The caller's progress hook, called before each script runs: the migration, its index and the total.
+pub type OnStart<'a> = &'a mut dyn FnMut(&Migration, usize, usize);

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::catalog::{IRREVERSIBLE_MARKER, Migration, MigrationCatalog, Script};
 use super::history::{self, HISTORY_TABLE};
-use super::split;
 use super::sql_error::{self, ScriptError};
+use super::{OnStart, split};
 use crate::db::lock;
 use crate::error::CliError;
 
@@ -56,9 +56,6 @@ pub struct RolledBack {
     /// The newest applied version after the run (unchanged by a dry run).
     pub current_version: Option<i32>,
 }
-
-/// Called before each down script runs: the migration, its index and the total.
-pub type OnStart<'a> = &'a mut dyn FnMut(&Migration, usize, usize);
 
 /// Undoes what `opts.target` selects and returns what ran, newest first. Reads the history once: the
 /// version left follows from the plan.
