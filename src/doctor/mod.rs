@@ -214,14 +214,19 @@ pub struct CheckRow {
     pub ms: f64,
 }
 
-/// Runs `checks` in order; each gets its own statement timeout and cannot stop the others.
+/// Runs `checks` in order; each statement gets the check timeout and no check can stop the others.
 pub fn run(ctx: &mut CheckCtx, checks: &[&DoctorCheck]) -> Vec<CheckRow> {
     let timeout = ctx.limits.check_timeout_ms.max(1);
+    // statement_timeout applies to every statement of the session, so one SET covers every check; until
+    // it succeeds, each check tries again and reports the failure as its own ERROR.
+    let mut timeout_set = false;
     checks
         .iter()
         .map(|check| {
             let started = Instant::now();
-            let result = set_timeout(ctx, timeout).and_then(|()| (check.run)(ctx));
+            let ready = if timeout_set { Ok(()) } else { set_timeout(ctx, timeout) };
+            timeout_set = ready.is_ok();
+            let result = ready.and_then(|()| (check.run)(ctx));
             let outcome = result.unwrap_or_else(|e| from_error(&e, timeout));
             CheckRow {
                 group: check.group,
