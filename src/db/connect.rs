@@ -73,12 +73,17 @@ fn is_transient(err: &postgres::Error) -> bool {
     }
 }
 
+/// True for the SQLSTATEs of a server that answered but refused the login (bad password, unknown role).
+pub fn login_refused(sqlstate: &str) -> bool {
+    sqlstate == SqlState::INVALID_PASSWORD.code() || sqlstate == SqlState::INVALID_AUTHORIZATION_SPECIFICATION.code()
+}
+
 /// One readable message for a failed connection, with the redacted target and the next step.
 pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
     let target = info.redacted();
     let cause = describe(err);
     let hint = match err.code() {
-        Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+        Some(c) if login_refused(c.code()) => {
             format!("check the user and password for `{}` (in the URL, PGPASSWORD or ~/.pgpass)", info.user)
         }
         Some(c) if *c == SqlState::INVALID_CATALOG_NAME => {

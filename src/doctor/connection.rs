@@ -6,11 +6,8 @@ use chrono::NaiveDate;
 
 use super::{CheckCtx, CheckResult, Link, Outcome, Status};
 
-/// SQLSTATEs of a server that answered but refused the login.
-const AUTH_FAILURES: [&str; 2] = ["28P01", "28000"];
-
 fn auth_failed(e: &crate::error::CliError) -> bool {
-    e.sqlstate.as_deref().is_some_and(|s| AUTH_FAILURES.contains(&s))
+    e.sqlstate.as_deref().is_some_and(crate::db::connect::login_refused)
 }
 
 pub fn reachable(ctx: &mut CheckCtx) -> CheckResult {
