@@ -113,6 +113,10 @@ pub enum Command {
     /// a divergent or missing migration refuses the whole run (exit 1, nothing changed). The down scripts
     /// and history deletions share one transaction, except that a down script marked
     /// `-- rehab:no-transaction` commits what ran before it and runs on its own.
+    ///
+    /// Down scripts drop data, so a real run asks first: on a terminal it lists what it will undo and
+    /// waits for `y`; without a terminal it needs --yes (exit 4 otherwise). A protected environment
+    /// (config or the database's marker) is refused unless --allow-protected. --dry-run needs neither.
     Rollback(RollbackArgs),
     /// Drop every object in every schema, then migrate: the database as a fresh `setup` leaves it
     ///
@@ -224,6 +228,10 @@ pub struct RollbackArgs {
     /// Run the down scripts inside a transaction and roll it back: proves the chain works, changes nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Roll back even a protected environment (config `protected = true` or the database's own marker)
+    #[arg(long)]
+    pub allow_protected: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::app::Ctx;
 use crate::cli::MigrateArgs;
 use crate::db::marker;
+use crate::migrations::MigrationCatalog;
 use crate::migrations::apply::{self, AppliedStep, MigrateOptions};
 use crate::output::{Report, progress, table};
 
@@ -22,19 +23,25 @@ pub struct MigrateReport {
 }
 
 pub fn run(ctx: &Ctx, args: &MigrateArgs) -> Result<MigrateReport> {
+    // An invalid migrations folder is reported (exit 2) before any connection is tried.
+    let catalog = ctx.settings.catalog()?;
     let mut client = ctx.connect()?;
-    migrate_with(ctx, &mut client, args)
+    migrate_with(ctx, &mut client, &catalog, args)
 }
 
-/// Shared with `setup`, which has its own connection already.
-pub fn migrate_with(ctx: &Ctx, client: &mut Client, args: &MigrateArgs) -> Result<MigrateReport> {
-    let catalog = ctx.settings.catalog()?;
+/// Shared with `setup` and `reset`, which load the catalog before they change anything.
+pub fn migrate_with(
+    ctx: &Ctx,
+    client: &mut Client,
+    catalog: &MigrationCatalog,
+    args: &MigrateArgs,
+) -> Result<MigrateReport> {
     let opts = MigrateOptions { target: args.target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
     let bar = progress::steps(ctx.out(), catalog.migrations.len());
     let mut on_start = |m: &crate::migrations::Migration, i: usize, total: usize| {
         progress::step(&bar, i, total, format!("V{} {}", m.version, m.name));
     };
-    let result = apply::migrate(client, &catalog, &opts, &mut on_start);
+    let result = apply::migrate(client, catalog, &opts, &mut on_start);
     bar.finish_and_clear();
     let migrated = result?;
     if !args.dry_run {

@@ -2,6 +2,7 @@
 
 pub mod current;
 pub mod doctor;
+mod guard;
 pub mod migrate;
 pub mod new;
 pub mod reset;

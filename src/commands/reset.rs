@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use postgres::Client;
 use serde::Serialize;
 
+use super::guard::{self, Ask};
 use super::migrate::{self, MigrateReport};
 use super::seed::{self, SeedReport};
 use crate::app::Ctx;
@@ -16,7 +17,7 @@ use crate::db::marker::{self, EnvironmentMarker};
 use crate::db::wipe::{self, ObjectGroup};
 use crate::db::{admin, lock};
 use crate::error::CliError;
-use crate::output::prompt::{self, Confirmation};
+use crate::migrations::MigrationCatalog;
 use crate::output::{Report, table};
 
 #[derive(Debug, Serialize)]
@@ -38,32 +39,16 @@ pub struct ResetReport {
 pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     let s = &ctx.settings;
     let database = s.conn.redacted();
+    // Invalid migrations must fail before anything is dropped, not after.
+    let catalog = s.catalog()?;
     if args.seed {
         // A bad profile must fail before anything is dropped, not after.
         crate::seed::profile::Profile::load(&s.seed_profile, 1.0)?;
     }
-    if s.protected && !args.allow_protected {
-        let env = s.env_name.as_deref().unwrap_or_default();
-        let file = s.config.path.as_ref().map_or_else(|| "the config".to_string(), |p| p.display().to_string());
-        return Err(CliError::refused(format!(
-            "refusing to reset {database}: environment `{env}` is marked `protected = true` in {file}; nothing was dropped"
-        ))
-        .with_hint("pass --allow-protected if you really mean to empty this database")
-        .into());
-    }
+    guard::protected_config(ctx, "reset", args.allow_protected)?;
     let mut client = ctx.connect()?;
     let stored = marker::read(&mut client)?;
-    if let Some(m) = stored.as_ref().filter(|m| m.protected)
-        && !args.allow_protected
-    {
-        return Err(CliError::refused(format!(
-            "refusing to reset {database}: the database itself is marked as belonging to the protected environment `{}` ({}), whatever the config in hand says; nothing was dropped",
-            m.environment,
-            marker::MARKER_TABLE
-        ))
-        .with_hint("check that you are pointing at the right database; pass --allow-protected if you really mean to empty it (the mark stays)")
-        .into());
-    }
+    guard::protected_marker(ctx, stored.as_ref(), "reset", args.allow_protected)?;
     let planned = wipe::inventory(&mut client)?;
     if args.dry_run {
         return Ok(ResetReport {
@@ -76,10 +61,17 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
             seed: None,
         });
     }
-    if !s.yes {
-        confirm(&database, &s.conn.dbname, &planned)?;
-    }
-    let (dropped, migrate) = lock::with_lock(&mut client, s.lock_timeout, |c| reset_locked(ctx, c, stored.as_ref()))?;
+    let objects: usize = planned.iter().map(|g| g.count).sum();
+    guard::confirm(
+        ctx,
+        "reset",
+        &format!(
+            "This drops every object in {database} ({objects} listed: schemas, tables, types, functions, extensions, the migration history) and migrates again."
+        ),
+        Ask::TypeDatabaseName,
+    )?;
+    let (dropped, migrate) =
+        lock::with_lock(&mut client, s.lock_timeout, |c| reset_locked(ctx, c, &catalog, stored.as_ref()))?;
     let marker = marker::read(&mut client)?;
     drop(client);
     // After the lock is released: seeding opens its own connection.
@@ -104,29 +96,11 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     })
 }
 
-fn confirm(database: &str, dbname: &str, planned: &[ObjectGroup]) -> Result<()> {
-    let objects: usize = planned.iter().map(|g| g.count).sum();
-    let question = format!(
-        "This drops every object in {database} ({objects} listed: schemas, tables, types, functions, extensions, the migration history) and migrates again."
-    );
-    match prompt::type_to_confirm(&question, dbname).context("could not read the confirmation")? {
-        Confirmation::Confirmed => Ok(()),
-        Confirmation::Declined => {
-            Err(CliError::refused(format!("reset cancelled: the name typed was not `{dbname}`; nothing was dropped"))
-                .into())
-        }
-        Confirmation::NotInteractive => Err(CliError::refused(format!(
-            "refusing to reset {database} without confirmation: stdin is not a terminal; nothing was dropped"
-        ))
-        .with_hint("pass --yes to confirm in scripts and CI, or run it in a terminal and type the database name")
-        .into()),
-    }
-}
-
 /// Drops everything in one transaction (a failure drops nothing), then migrates.
 fn reset_locked(
     ctx: &Ctx,
     client: &mut Client,
+    catalog: &MigrationCatalog,
     stored: Option<&EnvironmentMarker>,
 ) -> Result<(Vec<ObjectGroup>, MigrateReport)> {
     let s = &ctx.settings;
@@ -151,7 +125,7 @@ fn reset_locked(
         "dropped {} object(s); migrating",
         dropped.iter().filter(|g| g.kind != "schema").map(|g| g.count).sum::<usize>()
     ));
-    let migrate = migrate::migrate_with(ctx, client, &MigrateArgs::default()).map_err(|e| {
+    let migrate = migrate::migrate_with(ctx, client, catalog, &MigrateArgs::default()).map_err(|e| {
         e.context(
             CliError::failure("the database was emptied, but migrating it again failed")
                 .with_hint("fix the migration named below and run `rehab migrate`"),

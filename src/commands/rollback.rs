@@ -5,8 +5,10 @@ use std::io::{self, Write};
 use anyhow::Result;
 use serde::Serialize;
 
+use super::guard::{self, Ask};
 use crate::app::Ctx;
 use crate::cli::RollbackArgs;
+use crate::db::marker;
 use crate::migrations::rollback::{self, RollbackOptions, RollbackTarget, UndoneStep};
 use crate::output::{Report, progress, table};
 
@@ -24,12 +26,33 @@ pub struct RollbackReport {
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
     let catalog = ctx.settings.catalog()?;
+    if !args.dry_run {
+        guard::protected_config(ctx, "roll back", args.allow_protected)?;
+    }
     let mut client = ctx.connect()?;
     let target = match (args.all, args.to, args.steps) {
         (true, _, _) => RollbackTarget::All,
         (false, Some(v), _) => RollbackTarget::To(v),
         (false, None, n) => RollbackTarget::Steps(n.unwrap_or(1)),
     };
+    if !args.dry_run {
+        let stored = marker::read(&mut client)?;
+        guard::protected_marker(ctx, stored.as_ref(), "roll back", args.allow_protected)?;
+        // Planned here only to ask about it; `rollback` plans again under the lock, which is what counts.
+        let (todo, _) = rollback::plan(&mut client, &catalog, target)?;
+        if !todo.is_empty() {
+            let list = todo.iter().map(|m| format!("V{} {}", m.version, m.name)).collect::<Vec<_>>().join(", ");
+            guard::confirm(
+                ctx,
+                "roll back",
+                &format!(
+                    "Undo {list} in {}? Their down scripts drop what those migrations created, data included.",
+                    ctx.settings.conn.redacted()
+                ),
+                Ask::YesNo,
+            )?;
+        }
+    }
     let opts = RollbackOptions { target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
     let bar = progress::steps(ctx.out(), catalog.migrations.len());
     let out = *ctx.out();

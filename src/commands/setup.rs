@@ -30,6 +30,8 @@ pub struct SetupReport {
 
 pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
     let s = &ctx.settings;
+    // Validate the migrations before creating anything.
+    let catalog = s.catalog()?;
     let wait = Duration::from_secs(args.wait);
     // Connect to the target first: on managed servers the maintenance database may be off limits.
     let (mut client, created) = match ctx.connect_waiting(wait) {
@@ -52,7 +54,7 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
         Err(e) => return Err(e),
     };
     admin::create_extensions(&mut client, &s.extensions)?;
-    let migrate = migrate::migrate_with(ctx, &mut client, &MigrateArgs::default())?;
+    let migrate = migrate::migrate_with(ctx, &mut client, &catalog, &MigrateArgs::default())?;
     drop(client);
     let seed = if args.seed { Some(seed::seed_with(ctx, &environment_seed(ctx), false)?) } else { None };
     Ok(SetupReport { database: s.conn.redacted(), created, extensions: s.extensions.clone(), migrate, seed })

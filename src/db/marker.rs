@@ -29,6 +29,13 @@ pub fn read(client: &mut impl GenericClient) -> Result<Option<EnvironmentMarker>
 /// Records `environment`. A stored `protected = true` is never lowered: the stored row wins then, and
 /// the returned marker (what is stored now) says so.
 pub fn write(client: &mut impl GenericClient, environment: &str, protected: bool) -> Result<EnvironmentMarker> {
+    if let Some(stored) = read(client)? {
+        let unchanged = stored.environment == environment && stored.protected == protected;
+        // A protected mark is never lowered, so a request to lower it changes nothing either.
+        if unchanged || (stored.protected && !protected) {
+            return Ok(stored);
+        }
+    }
     client
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (

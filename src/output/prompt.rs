@@ -12,6 +12,23 @@ pub enum Confirmation {
     NotInteractive,
 }
 
+/// Prints `question` and asks for `y` or `yes`; anything else declines.
+pub fn yes_no(question: &str) -> io::Result<Confirmation> {
+    if !io::stdin().is_terminal() {
+        return Ok(Confirmation::NotInteractive);
+    }
+    let mut stderr = io::stderr().lock();
+    write!(stderr, "{question} [y/N] ")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Confirmation::Confirmed
+    } else {
+        Confirmation::Declined
+    })
+}
+
 /// Prints `question` and asks the person to type `expected` exactly.
 pub fn type_to_confirm(question: &str, expected: &str) -> io::Result<Confirmation> {
     if !io::stdin().is_terminal() {

@@ -55,3 +55,22 @@ fn a_missing_folder_is_a_usage_error() {
         .code(2)
         .stderr_has("/nonexistent/rehab-migrations");
 }
+
+#[test]
+fn an_invalid_folder_is_reported_before_connecting_and_before_reset_drops_anything() {
+    let db = TestDb::new("folder_first");
+    let dir = db.fixture_dir("bad", &[OK, ("V2__add-users.sql", "SELECT 1;")]);
+    // The server is never asked: a closed port still gives the folder error and exit 2.
+    crate::support::Rehab::new(&db.dir)
+        .args(&["migrate", "--database-url", "postgresql://postgres@127.0.0.1:1/x", "--migrations"])
+        .arg(&dir)
+        .run()
+        .code(2)
+        .stderr_has("V2__add-users.sql");
+    db.client().batch_execute("CREATE TABLE keep_me (id int)").unwrap();
+    db.rehab(&["reset", "--yes", "--migrations"]).arg(&dir).run().code(2).stderr_has("V2__add-users.sql");
+    assert!(
+        db.scalar::<bool>("SELECT to_regclass('keep_me') IS NOT NULL"),
+        "reset dropped objects despite the invalid folder"
+    );
+}

@@ -19,7 +19,7 @@ fn new_creates_the_next_pair_and_migrate_applies_it() {
     // The template alone is a valid (empty) migration.
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
     assert_eq!(db.applied_versions(), vec![1, 2]);
-    db.rehab(&["rollback", "--migrations"]).arg(&dir).ok();
+    db.rehab(&["rollback", "--yes", "--migrations"]).arg(&dir).ok();
 
     std::fs::write(dir.join("V2__add_notes.sql"), "ALTER TABLE things ADD COLUMN note text;\n").unwrap();
     std::fs::write(dir.join("V2__add_notes.down.sql"), "ALTER TABLE things DROP COLUMN note;\n").unwrap();
@@ -27,7 +27,7 @@ fn new_creates_the_next_pair_and_migrate_applies_it() {
     assert!(db.scalar::<bool>(
         "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'things' AND column_name = 'note')"
     ));
-    db.rehab(&["rollback", "--migrations"]).arg(&dir).ok();
+    db.rehab(&["rollback", "--yes", "--migrations"]).arg(&dir).ok();
     assert_eq!(db.applied_versions(), vec![1]);
 
     // --irreversible: rollback then refuses it.
@@ -36,7 +36,7 @@ fn new_creates_the_next_pair_and_migrate_applies_it() {
     let down = std::fs::read_to_string(dir.join("V3__drop_legacy.down.sql")).unwrap();
     assert!(down.starts_with("-- rehab:irreversible\n"), "{down}");
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
-    db.rehab(&["rollback", "--migrations"]).arg(&dir).run().code(1).stderr_has("V3 drop_legacy: irreversible");
+    db.rehab(&["rollback", "--yes", "--migrations"]).arg(&dir).run().code(1).stderr_has("V3 drop_legacy: irreversible");
 }
 
 #[test]

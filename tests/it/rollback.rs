@@ -22,7 +22,7 @@ fn four(db: &TestDb) -> PathBuf {
 }
 
 fn rollback(db: &TestDb, dir: &Path, args: &[&str]) -> crate::support::Rehab {
-    db.rehab(&["rollback"]).args(args).arg("--migrations").arg(dir)
+    db.rehab(&["rollback", "--yes"]).args(args).arg("--migrations").arg(dir)
 }
 
 /// Schema and history together: what "unchanged" means.
@@ -43,7 +43,7 @@ fn rollback_bundled_one_n_to_all_then_migrate_again() {
     let latest = *db.applied_versions().last().unwrap();
     assert!(latest >= 4, "the bundled schema has at least four migrations");
 
-    let run = db.rehab(&["rollback", "--format", "json"]).ok();
+    let run = db.rehab(&["rollback", "--yes", "--format", "json"]).ok();
     let json = run.json();
     assert_eq!(json["undone"].as_array().unwrap().len(), 1);
     assert_eq!(json["undone"][0]["version"], latest);
@@ -51,16 +51,16 @@ fn rollback_bundled_one_n_to_all_then_migrate_again() {
     assert_eq!(json["current_version"], latest - 1);
     assert_eq!(*db.applied_versions().last().unwrap(), latest - 1);
 
-    let run = db.rehab(&["rollback", "--steps", "2"]).ok();
+    let run = db.rehab(&["rollback", "--yes", "--steps", "2"]).ok();
     assert!(run.stdout.contains("Rolled back 2 migration(s)"), "{}", run.stdout);
     assert_eq!(*db.applied_versions().last().unwrap(), latest - 3);
 
-    db.rehab(&["rollback", "--to", "1"]).ok();
+    db.rehab(&["rollback", "--yes", "--to", "1"]).ok();
     assert_eq!(db.applied_versions(), vec![1]);
 
-    db.rehab(&["rollback", "--all"]).ok();
+    db.rehab(&["rollback", "--yes", "--all"]).ok();
     assert!(db.applied_versions().is_empty());
-    db.rehab(&["rollback"]).ok().stdout_has("Nothing to roll back");
+    db.rehab(&["rollback", "--yes"]).ok().stdout_has("Nothing to roll back");
 
     // Only rehab's bookkeeping is left: no schema, type, function or relation of the bundled schema.
     let schemas: i64 = db.scalar(
@@ -196,4 +196,27 @@ fn a_no_transaction_down_script_splits_the_run_and_says_so() {
     assert!(run.stdout.contains("Applied 3"), "{}", run.stdout);
     let run = rollback(&db, &dir, &["--steps", "2"]).ok();
     assert!(run.stdout.contains("split at V2"), "{}", run.stdout);
+}
+
+#[test]
+fn rollback_needs_confirmation_and_respects_protected_environments() {
+    let db = TestDb::named("rollback_guards");
+    db.rehab(&["setup"]).ok();
+    let versions = db.applied_versions();
+    // No terminal and no --yes: refused, nothing undone.
+    db.rehab(&["rollback"]).run().code(4).stderr_has("without confirmation").stderr_has("--yes");
+    assert_eq!(db.applied_versions(), versions);
+    // A dry run changes nothing, so it needs no confirmation.
+    db.rehab(&["rollback", "--dry-run"]).ok();
+    // A protected environment is refused even with --yes, unless --allow-protected.
+    std::fs::write(
+        db.dir.join("rehab.toml"),
+        format!("default_env = \"prod\"\n[environments.prod]\nurl = \"{}\"\nprotected = true\n", db.url()),
+    )
+    .unwrap();
+    let rehab = |args: &[&str]| crate::support::Rehab::new(&db.dir).args(args);
+    rehab(&["rollback", "--yes"]).run().code(4).stderr_has("`protected = true`");
+    assert_eq!(db.applied_versions(), versions);
+    rehab(&["rollback", "--yes", "--allow-protected"]).ok();
+    assert_eq!(db.applied_versions(), versions[..versions.len() - 1]);
 }
