@@ -34,8 +34,12 @@ fn migrate_applies_everything_and_records_each_version_once() {
 fn migrate_stops_at_the_target_and_refuses_unknown_targets() {
     let db = TestDb::new("migrate_target");
     let dir = three(&db);
-    db.rehab(&["migrate", "--target", "2", "--migrations"]).arg(&dir).ok();
+    let json = db.rehab(&["migrate", "--target", "2", "--format", "json", "--migrations"]).arg(&dir).ok().json();
+    assert_eq!(json["current_version"], 2);
+    assert!(json["applied"][1]["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{json}");
     assert_eq!(db.applied_versions(), vec![1, 2]);
+    let json = db.rehab(&["migrate", "--dry-run", "--format", "json", "--migrations"]).arg(&dir).ok().json();
+    assert_eq!((json["current_version"].as_i64(), json["applied"][0]["version"].as_i64()), (Some(2), Some(3)));
     db.rehab(&["migrate", "--target", "9", "--migrations"])
         .arg(&dir)
         .run()
@@ -54,6 +58,8 @@ fn dry_run_lists_and_changes_nothing() {
     let json = run.json();
     assert_eq!(json["dry_run"], true);
     assert_eq!(json["applied"].as_array().unwrap().len(), 3);
+    assert!(json["applied"][0]["duration_ms"].is_null(), "a dry run has no durations: {json}");
+    assert!(json["current_version"].is_null(), "nothing is applied yet: {json}");
     // Not even the history table was created.
     assert!(db.applied_versions().is_empty());
     assert!(!db.scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL"));
