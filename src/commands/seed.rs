@@ -63,8 +63,7 @@ pub fn seed_with(ctx: &Ctx, opts: &SeedOptions, allow_protected: bool) -> Result
     let started = Instant::now();
     let mut client = ctx.connect()?;
     for (t, _) in TABLES {
-        let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&t])?.get(0);
-        if !exists {
+        if !crate::db::admin::relation_exists(&mut client, t)? {
             return Err(CliError::failure(format!("table {t} does not exist in {}", s.conn.redacted()))
                 .with_hint("apply the bundled schema first: `rehab migrate` (or `rehab setup --seed`)")
                 .into());

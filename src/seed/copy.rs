@@ -2,7 +2,7 @@
 //! into a byte buffer (no per-value trait objects or allocations), which keeps the client far ahead of
 //! the server: the seed is bound by what PostgreSQL can ingest, not by encoding.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 /// Signature, flags and header extension length that open every binary COPY stream.
 pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -92,13 +92,6 @@ impl Rows {
         }
     }
 
-    pub fn opt_i16(&mut self, v: Option<i16>) {
-        match v {
-            Some(v) => self.i16(v),
-            None => self.null(),
-        }
-    }
-
     pub fn i64(&mut self, v: i64) {
         self.len(8);
         self.buf.extend_from_slice(&v.to_be_bytes());
@@ -125,13 +118,6 @@ impl Rows {
     /// date from days since the Unix epoch.
     pub fn date(&mut self, unix_days: i32) {
         self.i32(unix_days - PG_EPOCH_UNIX_DAYS);
-    }
-
-    pub fn opt_date(&mut self, v: Option<i32>) {
-        match v {
-            Some(v) => self.date(v),
-            None => self.null(),
-        }
     }
 
     /// numeric with `scale` decimals from the scaled integer `v` (value = v / 10^scale), scale 0..=4.
@@ -248,13 +234,6 @@ pub fn json_decimal(out: &mut Vec<u8>, v: i64, scale: u32) {
 pub fn json_ts(out: &mut Vec<u8>, unix_micros: i64) {
     let t = chrono::DateTime::from_timestamp_micros(unix_micros).expect("timestamp in range");
     let _ = write!(out, "\"{}\"", t.format("%Y-%m-%dT%H:%M:%SZ"));
-}
-
-/// Writes a whole COPY stream (header, rows, trailer) to `w`.
-pub fn write_stream(w: &mut dyn Write, rows: &[u8]) -> io::Result<()> {
-    w.write_all(HEADER)?;
-    w.write_all(rows)?;
-    w.write_all(TRAILER)
 }
 
 #[cfg(test)]

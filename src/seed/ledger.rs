@@ -44,8 +44,7 @@ impl fmt::Display for LastRun {
 
 /// The newest committed run; `None` when the ledger is empty or was never created.
 pub fn last(client: &mut impl GenericClient) -> Result<Option<LastRun>> {
-    let exists: bool = client.query_one("SELECT to_regclass('public.rehab_seed_runs') IS NOT NULL", &[])?.get(0);
-    if !exists {
+    if !crate::db::admin::relation_exists(client, TABLE)? {
         return Ok(None);
     }
     Ok(client

@@ -5,7 +5,7 @@
 
 use std::io;
 
-use super::clock::{self, US_PER_DAY, US_PER_HOUR, US_PER_MIN, US_PER_SEC};
+use super::clock::{self, US_PER_HOUR, US_PER_MIN, US_PER_SEC};
 use super::profile::{Profile, Reference};
 use super::project::Projector;
 use super::rng::{self, Rng};
@@ -599,9 +599,5 @@ impl<'a> World<'a> {
 
     pub fn days_in_window(&self) -> i64 {
         i64::from(self.ref_day - self.first_day)
-    }
-
-    pub fn micros_per_day() -> i64 {
-        US_PER_DAY
     }
 }
