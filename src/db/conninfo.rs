@@ -102,11 +102,11 @@ impl ConnInfo {
                 .map_err(|_| CliError::usage(format!("invalid port `{p}`: expected a number from 1 to 65535")))?,
             None => 5432,
         };
+        // Like libpq: the operating-system account (not $USER, which a `sudo -u` or a CI runner may leave stale).
         let user = parts
             .user
             .or_else(|| var("PGUSER"))
-            .or_else(|| var("USER"))
-            .or_else(|| var("LOGNAME"))
+            .or_else(|| whoami::username().ok())
             .unwrap_or_else(|| "postgres".into());
         let dbname = parts.dbname.or_else(|| var("PGDATABASE")).unwrap_or_else(|| "rehab_development".into());
         let sslmode = match parts.sslmode.or_else(|| var("PGSSLMODE")) {
@@ -292,8 +292,9 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_nothing_is_configured() {
-        let c = resolve(None, &[("USER", "alice")]);
-        assert_eq!(c.redacted(), "postgresql://alice@localhost:5432/rehab_development");
+        let c = resolve(None, &[("USER", "not-the-os-user")]);
+        let me = whoami::username().unwrap();
+        assert_eq!(c.redacted(), format!("postgresql://{me}@localhost:5432/rehab_development"));
     }
 
     #[test]
