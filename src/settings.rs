@@ -84,13 +84,16 @@ impl Settings {
             (None, None) => None,
         };
         if let Some(n) = partition {
-            conn.dbname = format!("{}_{n}", conn.dbname);
+            conn = conn.with_dbname(&format!("{}_{n}", conn.dbname))?;
         }
 
         let base = config.base_dir().map(Path::to_path_buf).unwrap_or_else(|| cwd.to_path_buf());
         let migrations_dir =
             args.migrations.clone().or_else(|| config.file.migrations.dir.as_ref().map(|d| base.join(d)));
         let db = &config.file.database;
+        let maintenance_db = db.maintenance_db.clone().unwrap_or_else(|| "postgres".into());
+        // Checked now, like the target's name: `setup` would reach it only after deciding to create.
+        crate::db::conninfo::check_dbname(&maintenance_db)?;
         Ok(Self {
             conn,
             protected: environment.is_some_and(|e| e.protected),
@@ -98,7 +101,7 @@ impl Settings {
             migrations_dir,
             lock_timeout: config.file.migrations.lock_timeout_secs.map_or(DEFAULT_LOCK_TIMEOUT, Duration::from_secs),
             connect_timeout: db.connect_timeout_secs.map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs),
-            maintenance_db: db.maintenance_db.clone().unwrap_or_else(|| "postgres".into()),
+            maintenance_db,
             extensions: db.extensions.clone(),
             seed_profile: environment.and_then(|e| e.seed_profile.clone()).unwrap_or_else(|| "minimal".into()),
             yes: args.yes,

@@ -1,15 +1,26 @@
-//! Safety guards shared by the destructive commands (`reset`, `rollback`): protected environments, in
-//! the config and in the database's own marker, and confirmation. Each refusal exits 4 and changes nothing.
+//! Safety guards shared by the destructive commands (`reset`, `rollback`, `seed`): protected environments,
+//! in the config and in the database's own marker, and confirmation. Each refusal exits 4 and changes nothing.
 
 use anyhow::{Context, Result};
+use postgres::Client;
 
 use crate::app::Ctx;
 use crate::db::marker::{self, EnvironmentMarker};
 use crate::error::CliError;
 use crate::output::prompt::{self, Confirmation};
 
+/// The one protection guard of every destructive command (`reset`, `rollback`, `seed`, `seed --replace`):
+/// refuses an environment marked protected in the config, then a database whose stored marker says
+/// protected, unless `--allow-protected`. Returns the stored marker for the caller to keep.
+pub fn destructive(ctx: &Ctx, client: &mut Client, action: &str, allow: bool) -> Result<Option<EnvironmentMarker>> {
+    protected_config(ctx, action, allow)?;
+    let stored = marker::read(client)?;
+    protected_marker(ctx, stored.as_ref(), action, allow)?;
+    Ok(stored)
+}
+
 /// Refuses an environment marked `protected = true` in the config, unless `--allow-protected`.
-pub fn protected_config(ctx: &Ctx, action: &str, allow: bool) -> Result<()> {
+fn protected_config(ctx: &Ctx, action: &str, allow: bool) -> Result<()> {
     let s = &ctx.settings;
     if !s.protected || allow {
         return Ok(());
@@ -26,7 +37,7 @@ pub fn protected_config(ctx: &Ctx, action: &str, allow: bool) -> Result<()> {
 
 /// Refuses a database whose stored marker says it belongs to a protected environment, whatever the
 /// config in hand says, unless `--allow-protected`.
-pub fn protected_marker(ctx: &Ctx, stored: Option<&EnvironmentMarker>, action: &str, allow: bool) -> Result<()> {
+fn protected_marker(ctx: &Ctx, stored: Option<&EnvironmentMarker>, action: &str, allow: bool) -> Result<()> {
     match stored.filter(|m| m.protected) {
         Some(m) if !allow => Err(CliError::refused(format!(
             "refusing to {action} {}: the database itself is marked as belonging to the protected environment `{}` ({}), whatever the config in hand says; nothing was changed",

@@ -57,7 +57,7 @@ pub fn migrate_with(
 
 /// Writes the environment marker when an environment is active. A failure (no CREATE on `public`) only
 /// warns: the migrations did apply, and the config's `protected` still guards this machine's runs.
-fn record_environment(ctx: &Ctx, client: &mut Client) {
+pub(crate) fn record_environment(ctx: &Ctx, client: &mut Client) {
     let Some(env) = &ctx.settings.env_name else { return };
     match marker::write(client, env, ctx.settings.protected) {
         Ok(stored) if stored.protected && !ctx.settings.protected => ctx.out().status(&format!(

@@ -17,8 +17,8 @@ use crate::db::marker::{self, EnvironmentMarker};
 use crate::db::wipe::{self, ObjectGroup};
 use crate::db::{admin, lock};
 use crate::error::CliError;
-use crate::migrations::MigrationCatalog;
-use crate::output::{Report, table};
+use crate::migrations::{MigrationCatalog, apply};
+use crate::output::{Report, progress, table};
 
 #[derive(Debug, Serialize)]
 pub struct ResetReport {
@@ -45,10 +45,8 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
         // A bad profile must fail before anything is dropped, not after.
         crate::seed::profile::Profile::load(&s.seed_profile, 1.0)?;
     }
-    guard::protected_config(ctx, "reset", args.allow_protected)?;
     let mut client = ctx.connect()?;
-    let stored = marker::read(&mut client)?;
-    guard::protected_marker(ctx, stored.as_ref(), "reset", args.allow_protected)?;
+    let stored = guard::destructive(ctx, &mut client, "reset", args.allow_protected)?;
     let planned = wipe::inventory(&mut client)?;
     if args.dry_run {
         return Ok(ResetReport {
@@ -96,7 +94,10 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     })
 }
 
-/// Drops everything in one transaction (a failure drops nothing), then migrates.
+/// Drops everything, recreates `public` and the extensions, applies every migration that can run in a
+/// transaction and restores the marker, all in ONE transaction: killed at any point, the database is either
+/// untouched or fully reset. Only migrations from the first `-- rehab:no-transaction` one on run after the
+/// commit (they cannot run inside it), and the status line says so.
 fn reset_locked(
     ctx: &Ctx,
     client: &mut Client,
@@ -104,6 +105,7 @@ fn reset_locked(
     stored: Option<&EnvironmentMarker>,
 ) -> Result<(Vec<ObjectGroup>, MigrateReport)> {
     let s = &ctx.settings;
+    let bar = progress::steps(ctx.out(), catalog.migrations.len());
     let mut tx = client.transaction().context("could not start the reset transaction")?;
     // Other sessions' locks would make DROP SCHEMA wait forever; give up after the lock timeout instead.
     tx.batch_execute(&format!("SET LOCAL lock_timeout = {}", lock::timeout_ms(s.lock_timeout)))
@@ -120,18 +122,49 @@ fn reset_locked(
             ),
         ));
     }
-    tx.commit().context("could not commit the reset; nothing was dropped")?;
-    ctx.out().status(&format!(
-        "dropped {} object(s); migrating",
-        dropped.iter().filter(|g| g.kind != "schema").map(|g| g.count).sum::<usize>()
-    ));
-    let migrate = migrate::migrate_with(ctx, client, catalog, &MigrateArgs::default()).map_err(|e| {
+    let mut on_start = |m: &crate::migrations::Migration, i: usize, total: usize| {
+        progress::step(&bar, i, total, format!("V{} {}", m.version, m.name));
+    };
+    let inside = apply::apply_in_transaction(&mut tx, catalog, &mut on_start);
+    bar.finish_and_clear();
+    let (mut applied, later) = inside.map_err(|e| {
         e.context(
-            CliError::failure("the database was emptied, but migrating it again failed")
-                .with_hint("fix the migration named below and run `rehab migrate`"),
+            CliError::failure("reset failed while migrating inside its transaction; nothing was dropped or changed")
+                .with_hint("fix the migration named below and run `rehab reset` again"),
         )
     })?;
-    Ok((dropped, migrate))
+    tx.commit().context("could not commit the reset; nothing was dropped")?;
+    let objects: usize = dropped.iter().map(|g| g.count).sum();
+    ctx.out().status(&format!(
+        "reset committed: {objects} object(s) dropped and {} migration(s) applied in one transaction",
+        applied.len()
+    ));
+    let Some(first_later) = later.first() else {
+        apply::make_durable(client)?;
+        migrate::record_environment(ctx, client);
+        let current_version = applied.last().map(|a| a.version);
+        return Ok((
+            dropped,
+            MigrateReport { database: s.conn.redacted(), dry_run: false, applied, current_version },
+        ));
+    };
+    ctx.out().status(&format!(
+        "V{} {} is marked no-transaction: it and the {} migration(s) after it run now, after the reset's commit",
+        first_later.version,
+        first_later.name,
+        later.len() - 1
+    ));
+    let rest = migrate::migrate_with(ctx, client, catalog, &MigrateArgs::default()).map_err(|e| {
+        e.context(
+            CliError::failure(format!(
+                "the reset committed (dropped and migrated up to V{}), but the migrations after it failed",
+                applied.last().map_or(0, |a| a.version)
+            ))
+            .with_hint("fix the migration named below and run `rehab migrate`"),
+        )
+    })?;
+    applied.extend(rest.applied);
+    Ok((dropped, MigrateReport { applied, ..rest }))
 }
 
 impl Report for ResetReport {

@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::guard::{self, Ask};
 use crate::app::Ctx;
 use crate::cli::RollbackArgs;
-use crate::db::marker;
 use crate::migrations::rollback::{self, RollbackOptions, RollbackTarget, UndoneStep};
 use crate::output::{Report, progress, table};
 
@@ -26,9 +25,6 @@ pub struct RollbackReport {
 
 pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
     let catalog = ctx.settings.catalog()?;
-    if !args.dry_run {
-        guard::protected_config(ctx, "roll back", args.allow_protected)?;
-    }
     let mut client = ctx.connect()?;
     let target = match (args.all, args.to, args.steps) {
         (true, _, _) => RollbackTarget::All,
@@ -36,8 +32,7 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
         (false, None, n) => RollbackTarget::Steps(n.unwrap_or(1)),
     };
     if !args.dry_run {
-        let stored = marker::read(&mut client)?;
-        guard::protected_marker(ctx, stored.as_ref(), "roll back", args.allow_protected)?;
+        guard::destructive(ctx, &mut client, "roll back", args.allow_protected)?;
         // Planned here only to ask about it; `rollback` plans again under the lock, which is what counts.
         let (todo, _) = rollback::plan(&mut client, &catalog, target)?;
         if !todo.is_empty() {

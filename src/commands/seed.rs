@@ -6,7 +6,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use postgres::Client;
+
+use super::guard;
 use crate::app::Ctx;
+use crate::db::lock;
 use crate::cli::SeedArgs;
 use crate::error::CliError;
 use crate::output::{Report, table};
@@ -49,21 +53,27 @@ pub fn run(ctx: &Ctx, args: &SeedArgs) -> Result<SeedReport> {
 /// Also used by `setup --seed`.
 pub fn seed_with(ctx: &Ctx, opts: &SeedOptions, allow_protected: bool) -> Result<SeedReport> {
     let s = &ctx.settings;
-    if s.protected && !allow_protected {
-        return Err(CliError::refused(format!(
-            "environment `{}` is protected; refusing to seed {}",
-            s.env_name.as_deref().unwrap_or_default(),
-            s.conn.redacted()
-        ))
-        .with_hint("seed a development database, or pass --allow-protected if you really mean it")
-        .into());
-    }
     crate::seed::profile::Profile::load(&opts.profile, opts.scale)?;
     let started_wall = chrono::Utc::now();
     let started = Instant::now();
     let mut client = ctx.connect()?;
+    let action = if opts.replace { "replace the seed data of" } else { "seed" };
+    guard::destructive(ctx, &mut client, action, allow_protected)?;
+    // Under the migration lock, like migrate, rollback and reset: a seed never interleaves with a schema
+    // change, and concurrent seeds run one after the other (the later ones then find the data and refuse).
+    lock::with_lock(&mut client, s.lock_timeout, |client| seed_locked(ctx, client, opts, started_wall, started))
+}
+
+fn seed_locked(
+    ctx: &Ctx,
+    client: &mut Client,
+    opts: &SeedOptions,
+    started_wall: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+) -> Result<SeedReport> {
+    let s = &ctx.settings;
     for (t, _) in TABLES {
-        if !crate::db::admin::relation_exists(&mut client, t)? {
+        if !crate::db::admin::relation_exists(client, t)? {
             return Err(CliError::failure(format!("table {t} does not exist in {}", s.conn.redacted()))
                 .with_hint("apply the bundled schema first: `rehab migrate` (or `rehab setup --seed`)")
                 .into());

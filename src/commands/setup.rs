@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
     let (mut client, created) = match ctx.connect_waiting(wait) {
         Ok(c) => (c, false),
         Err(e) if sqlstate_of(&e) == Some(SqlState::INVALID_CATALOG_NAME.code()) => {
-            let admin_info = s.conn.with_dbname(&s.maintenance_db);
+            let admin_info = s.conn.with_dbname(&s.maintenance_db)?;
             let mut admin_client =
                 connect::connect(&admin_info, ctx.command, s.connect_timeout).with_context(|| {
                     format!(

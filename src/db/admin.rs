@@ -24,7 +24,11 @@ pub fn create_database(admin: &mut Client, name: &str) -> Result<bool> {
     }
     match admin.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name))) {
         Ok(()) => Ok(true),
-        Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(false),
+        // A concurrent creator that committed first gives 42P04; one that is still committing when our
+        // insert into pg_database runs gives a unique violation on its name index. Both mean "exists".
+        Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) || e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            Ok(false)
+        }
         Err(e) => Err(e).with_context(|| format!("could not create database `{name}`")),
     }
 }

@@ -4,7 +4,9 @@
 use std::error::Error as _;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
 use postgres::error::SqlState;
 use postgres::{Client, Config};
 
@@ -17,11 +19,41 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `info` as `application_name = rehab <command>`.
 pub fn connect(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Client> {
-    open(info, command, default_timeout)?.map_err(|e| connect_error(info, &e).into())
+    let timeout = info.connect_timeout.unwrap_or(default_timeout);
+    open(info, command, timeout)?.map_err(|e| e.into_cli(info).into())
 }
 
-/// One attempt; the outer error is a local setup problem (TLS files), the inner one the server's answer.
-fn open(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Result<Client, postgres::Error>> {
+/// Why one attempt failed: the server's (or the network's) answer, or no answer at all in time.
+enum Failure {
+    Answer(postgres::Error),
+    NoAnswer(Duration),
+}
+
+impl Failure {
+    /// Server down, starting up, out of connection slots or silent: worth another try. An answer from a
+    /// running server (bad password, no such database) is final.
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::NoAnswer(_) => true,
+            Self::Answer(err) => match err.code() {
+                Some(code) => *code == SqlState::CANNOT_CONNECT_NOW || *code == SqlState::TOO_MANY_CONNECTIONS,
+                None => err.as_db_error().is_none(),
+            },
+        }
+    }
+
+    fn into_cli(self, info: &ConnInfo) -> CliError {
+        match self {
+            Self::Answer(e) => connect_error(info, &e),
+            Self::NoAnswer(limit) => no_answer_error(info, limit),
+        }
+    }
+}
+
+/// One attempt, bounded by `timeout` as a whole (TCP, TLS, startup and authentication: the driver's own
+/// timeout covers the TCP connect only, so a server that accepts and stays silent would hang it forever).
+/// A zero timeout waits forever, as in libpq. The outer error is a local setup problem (TLS files).
+fn open(info: &ConnInfo, command: &str, timeout: Duration) -> Result<Result<Client, Failure>> {
     let mut config = Config::new();
     if info.is_socket() {
         config.host_path(&info.host);
@@ -33,12 +65,14 @@ fn open(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Res
         .user(&info.user)
         .dbname(&info.dbname)
         .application_name(&format!("rehab {command}"))
-        .connect_timeout(info.connect_timeout.unwrap_or(default_timeout))
         .ssl_mode(match info.sslmode {
             SslMode::Disable => postgres::config::SslMode::Disable,
             SslMode::Prefer => postgres::config::SslMode::Prefer,
             _ => postgres::config::SslMode::Require,
         });
+    if !timeout.is_zero() {
+        config.connect_timeout(timeout);
+    }
     if let Some(password) = &info.password {
         config.password(password);
     }
@@ -46,31 +80,76 @@ fn open(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Res
         config.options(options);
     }
     let connector = tls::connector(info)?;
-    Ok(config.connect(connector))
+    if timeout.is_zero() {
+        return Ok(config.connect(connector).map_err(Failure::Answer));
+    }
+    // The attempt runs on its own thread so the wait can be bounded; a thread still stuck on a silent
+    // server when the time is up is left behind (it holds only its socket) and ends with the process.
+    let (sender, receiver) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("rehab-connect".into())
+        .spawn(move || {
+            let _ = sender.send(config.connect(connector));
+        })
+        .context("could not start the connection thread")?;
+    Ok(match receiver.recv_timeout(timeout) {
+        Ok(result) => result.map_err(Failure::Answer),
+        Err(_) => Err(Failure::NoAnswer(timeout)),
+    })
 }
 
-/// Like [`connect`], but keeps trying for `wait` while the server is not accepting connections yet
-/// (CI often starts PostgreSQL in parallel with the job).
+/// Like [`connect`], but keeps trying for `wait` in total while the server is not accepting connections
+/// yet (CI often starts PostgreSQL in parallel with the job). Each attempt is bounded by the connect
+/// timeout and by what is left of `wait`, so the whole call ends within about `wait`.
 pub fn connect_waiting(info: &ConnInfo, command: &str, default_timeout: Duration, wait: Duration) -> Result<Client> {
+    let timeout = info.connect_timeout.unwrap_or(default_timeout);
     let deadline = Instant::now() + wait;
     loop {
-        match open(info, command, default_timeout)? {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let bound = if wait.is_zero() || timeout.is_zero() {
+            timeout
+        } else {
+            timeout.min(left.max(Duration::from_millis(100)))
+        };
+        match open(info, command, bound)? {
             Ok(client) => return Ok(client),
-            Err(e) if Instant::now() < deadline && is_transient(&e) => {
-                std::thread::sleep(Duration::from_millis(250));
+            Err(e) if Instant::now() < deadline && e.is_transient() => {
+                std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(250)));
             }
-            Err(e) => return Err(connect_error(info, &e).into()),
+            // Silent through the whole wait: say so with the time actually waited, not the last slice.
+            Err(Failure::NoAnswer(_)) if !wait.is_zero() => {
+                return Err(no_answer_error(info, wait).into());
+            }
+            Err(e) => return Err(e.into_cli(info).into()),
         }
     }
 }
 
-/// Server down, starting up or out of connection slots: worth another try. An answer from a running
-/// server (bad password, no such database) is final.
-fn is_transient(err: &postgres::Error) -> bool {
-    match err.code() {
-        Some(code) => *code == SqlState::CANNOT_CONNECT_NOW || *code == SqlState::TOO_MANY_CONNECTIONS,
-        None => err.as_db_error().is_none(),
+/// The target as `host:port`, or the socket directory.
+fn endpoint(info: &ConnInfo) -> String {
+    if info.is_socket() {
+        format!("socket {}/.s.PGSQL.{}", info.host, info.port)
+    } else if info.host.contains(':') {
+        format!("[{}]:{}", info.host, info.port)
+    } else {
+        format!("{}:{}", info.host, info.port)
     }
+}
+
+fn no_answer_error(info: &ConnInfo, limit: Duration) -> CliError {
+    CliError::failure(format!(
+        "could not connect to {}: no answer from {} within {} s",
+        info.redacted(),
+        endpoint(info),
+        // Whole seconds print as such (`2 s`), fractions with one decimal.
+        if limit.subsec_millis() == 0 { limit.as_secs().to_string() } else { format!("{:.1}", limit.as_secs_f64()) }
+    ))
+    .with_hint(format!(
+        "something accepted the connection but never answered: the server may be overloaded, paused or not \
+         PostgreSQL; check it with `pg_isready -h {} -p {}`, or raise connect_timeout (URL, PGCONNECT_TIMEOUT or \
+         [database] connect_timeout_secs)",
+        info.host, info.port
+    ))
 }
 
 /// True for the SQLSTATEs of a server that answered but refused the login (bad password, unknown role).
@@ -97,7 +176,7 @@ pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
         }
         _ => format!(
             "is PostgreSQL running and accepting connections at {}? (try `pg_isready -h {} -p {}`)",
-            if info.is_socket() { info.host.clone() } else { format!("{}:{}", info.host, info.port) },
+            endpoint(info),
             info.host,
             info.port
         ),

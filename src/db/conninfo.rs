@@ -1,13 +1,13 @@
-//! Where to connect: parses a PostgreSQL URL, fills what it leaves out from the libpq variables and
-//! `~/.pgpass`, and makes the one redacted form of it that every message uses.
+//! Where to connect: takes the parts of a connection string, fills what it leaves out from the libpq
+//! variables and `~/.pgpass`, checks each value, and makes the one redacted form that every message uses.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Result, bail};
-use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
-use url::Url;
+use anyhow::Result;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
+use super::connstring::ConnParts;
 use crate::error::CliError;
 
 /// libpq's `sslmode`, all five that matter (`allow` is folded into `prefer`).
@@ -87,19 +87,23 @@ const URL_PART: &AsciiSet = &CONTROLS
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl ConnInfo {
-    /// Resolves `url` (or nothing) into a target: URL parts first, then `PG*` variables, then defaults,
-    /// then `~/.pgpass` for a missing password.
+    /// Resolves `url` (or nothing) into a target: the string's parts first, then `PG*` variables, then
+    /// defaults, then `~/.pgpass` for a missing password. Every value is checked here, before any connection.
     pub fn resolve(url: Option<&str>, env: EnvLookup<'_>) -> Result<Self> {
         let parts = match url {
-            Some(u) => UrlParts::parse(u)?,
-            None => UrlParts::default(),
+            Some(u) => ConnParts::parse(u)?,
+            None => ConnParts::default(),
         };
         let var = |k: &str| env(k).filter(|v| !v.is_empty());
+        // Each value with where it came from: a string's value is never repeated (it may sit next to a
+        // password), a variable's is, with the variable's name.
+        let pick = |part: Option<String>, keyword: &'static str, name: &'static str| match part {
+            Some(v) => Some((v, Source::String(keyword))),
+            None => var(name).map(|v| (v, Source::Var(name))),
+        };
         let host = parts.host.or_else(|| var("PGHOST")).unwrap_or_else(|| "localhost".into());
-        let port = match parts.port.or_else(|| var("PGPORT")) {
-            Some(p) => p
-                .parse::<u16>()
-                .map_err(|_| CliError::usage(format!("invalid port `{p}`: expected a number from 1 to 65535")))?,
+        let port = match pick(parts.port, "port", "PGPORT") {
+            Some((p, from)) => parse_port(&p, &from)?,
             None => 5432,
         };
         // Like libpq: the operating-system account (not $USER, which a `sudo -u` or a CI runner may leave stale).
@@ -109,16 +113,21 @@ impl ConnInfo {
             .or_else(|| whoami::username().ok())
             .unwrap_or_else(|| "postgres".into());
         let dbname = parts.dbname.or_else(|| var("PGDATABASE")).unwrap_or_else(|| "rehab_development".into());
-        let sslmode = match parts.sslmode.or_else(|| var("PGSSLMODE")) {
-            Some(m) => SslMode::parse(&m)?,
+        check_dbname(&dbname)?;
+        let sslmode = match pick(parts.sslmode, "sslmode", "PGSSLMODE") {
+            Some((m, from)) => SslMode::parse(&m).map_err(|_| {
+                CliError::usage(format!(
+                    "{} is not an sslmode: use disable, allow, prefer, require, verify-ca or verify-full",
+                    from.describe(&m)
+                ))
+            })?,
             None => SslMode::Prefer,
         };
         let sslrootcert = parts.sslrootcert.or_else(|| var("PGSSLROOTCERT")).map(PathBuf::from);
-        let connect_timeout = match parts.connect_timeout.or_else(|| var("PGCONNECT_TIMEOUT")) {
-            Some(t) => Some(Duration::from_secs(
-                t.parse::<u64>()
-                    .map_err(|_| CliError::usage(format!("invalid connect_timeout `{t}`: expected whole seconds")))?,
-            )),
+        let connect_timeout = match pick(parts.connect_timeout, "connect_timeout", "PGCONNECT_TIMEOUT") {
+            Some((t, from)) => Some(Duration::from_secs(t.trim().parse::<u64>().map_err(|_| {
+                CliError::usage(format!("{} is not a connect timeout: expected whole seconds", from.describe(&t)))
+            })?)),
             None => None,
         };
         let mut info = Self {
@@ -150,10 +159,11 @@ impl ConnInfo {
             || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 
-    /// The same target with another database name (for the maintenance database or a partition).
-    #[must_use]
-    pub fn with_dbname(&self, dbname: &str) -> Self {
-        Self { dbname: dbname.to_string(), ..self.clone() }
+    /// The same target with another database name (the maintenance database, a partition), refused like
+    /// any other name when PostgreSQL would truncate it.
+    pub fn with_dbname(&self, dbname: &str) -> Result<Self> {
+        check_dbname(dbname)?;
+        Ok(Self { dbname: dbname.to_string(), ..self.clone() })
     }
 
     /// The one printable form of the target: a URL with the password replaced by `***`.
@@ -185,66 +195,45 @@ impl ConnInfo {
     }
 }
 
-/// What a URL says; every part is optional so the environment can fill the rest.
-#[derive(Default)]
-struct UrlParts {
-    host: Option<String>,
-    port: Option<String>,
-    user: Option<String>,
-    password: Option<String>,
-    dbname: Option<String>,
-    sslmode: Option<String>,
-    sslrootcert: Option<String>,
-    connect_timeout: Option<String>,
-    options: Option<String>,
+/// Where a value came from, for a message that names it without leaking the connection string.
+enum Source {
+    /// A keyword of the connection string (its value is never repeated).
+    String(&'static str),
+    /// An environment variable (named, with its value).
+    Var(&'static str),
 }
 
-impl UrlParts {
-    fn parse(raw: &str) -> Result<Self> {
-        // The raw URL may hold a password, so no message below ever repeats it.
-        let url = Url::parse(raw).map_err(|e| {
-            CliError::usage(format!("invalid database URL ({e}); expected postgresql://user@host:port/dbname"))
-        })?;
-        if !matches!(url.scheme(), "postgres" | "postgresql") {
-            bail!(CliError::usage(format!(
-                "invalid database URL: scheme `{}` is not postgresql:// or postgres://",
-                url.scheme()
-            )));
+impl Source {
+    fn describe(&self, value: &str) -> String {
+        match self {
+            Self::String(keyword) => format!("the {keyword} in the connection string"),
+            Self::Var(var) => format!("{var}=`{value}`"),
         }
-        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-        let mut parts = Self {
-            host: url
-                .host_str()
-                .filter(|h| !h.is_empty())
-                .map(|h| decode(h.trim_start_matches('[').trim_end_matches(']'))),
-            port: url.port().map(|p| p.to_string()),
-            user: Some(decode(url.username())).filter(|u| !u.is_empty()),
-            password: url.password().map(decode),
-            dbname: Some(decode(url.path().trim_start_matches('/'))).filter(|d| !d.is_empty()),
-            ..Self::default()
-        };
-        for (key, value) in url.query_pairs() {
-            let value = value.into_owned();
-            match key.as_ref() {
-                "host" => parts.host = Some(value),
-                "port" => parts.port = Some(value),
-                "user" => parts.user = Some(value),
-                "password" => parts.password = Some(value),
-                "dbname" => parts.dbname = Some(value),
-                "sslmode" => parts.sslmode = Some(value),
-                "sslrootcert" => parts.sslrootcert = Some(value),
-                "connect_timeout" => parts.connect_timeout = Some(value),
-                "options" => parts.options = Some(value),
-                // rehab names every connection after its command.
-                "application_name" => {}
-                other => bail!(CliError::usage(format!(
-                    "invalid database URL: unknown parameter `{other}` (known: host, port, user, password, \
-                     dbname, sslmode, sslrootcert, connect_timeout, options)"
-                ))),
-            }
-        }
-        Ok(parts)
     }
+}
+
+fn parse_port(text: &str, from: &Source) -> Result<u16> {
+    match text.trim().parse::<u32>() {
+        Ok(0) => Err(CliError::usage(format!("{} is port 0: use a port from 1 to 65535", from.describe(text))).into()),
+        Ok(p) if p <= 65535 => Ok(u16::try_from(p).unwrap_or(u16::MAX)),
+        _ => Err(CliError::usage(format!("{} is not a port: use a number from 1 to 65535", from.describe(text))).into()),
+    }
+}
+
+/// PostgreSQL keeps only the first 63 bytes of an identifier (NAMEDATALEN - 1), so a longer database name
+/// would silently reach another database: `rehab_app_..._12345` cut back to the base name. Refused instead.
+pub const MAX_NAME_BYTES: usize = 63;
+
+pub fn check_dbname(name: &str) -> Result<()> {
+    if name.len() > MAX_NAME_BYTES {
+        return Err(CliError::usage(format!(
+            "database name `{name}` is {} bytes; PostgreSQL keeps only the first {MAX_NAME_BYTES} and would silently use another database; nothing was done",
+            name.len()
+        ))
+        .with_hint("choose a shorter database name (or a shorter base name for --partition)")
+        .into());
+    }
+    Ok(())
 }
 
 /// The password from the password file (`PGPASSFILE` or `~/.pgpass`), as libpq would pick it.

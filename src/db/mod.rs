@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod connect;
 pub mod conninfo;
+pub mod connstring;
 pub mod lock;
 pub mod marker;
 pub mod tls;

@@ -5,12 +5,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use postgres::Client;
+use postgres::{Client, Transaction};
 use refinery::{Runner, Target};
 use serde::Serialize;
 
 use super::catalog::{Migration, MigrationCatalog};
-use super::history::{self, MigrationState};
+use super::history::{self, HISTORY_TABLE, MigrationState};
 use super::sql_error::{self, ScriptError};
 use super::{OnStart, split};
 use crate::db::lock;
@@ -56,15 +56,33 @@ pub fn migrate(
         return Ok(Migrated { steps: pending.into_iter().map(|m| step(m, None)).collect(), current_version });
     }
     lock::with_lock(client, opts.lock_timeout, |client| {
-        // Each migration commits with its history row, so a commit lost in a server crash loses both together
-        // and the next run applies it again; waiting for every flush would only slow long chains down.
+        // Each migration commits with its history row, so a commit lost in a server crash loses both together;
+        // waiting for every flush would only slow long chains down. But what the run reports as applied must
+        // survive a crash right after it, since a deploy trusts it: `make_durable` ends the run with one
+        // synchronous commit, and as WAL is flushed in order, that one flush makes every earlier commit durable.
         client.batch_execute("SET synchronous_commit = off").context("could not set synchronous_commit for the run")?;
         let result = migrate_locked(client, catalog, opts.target, on_start);
-        let reset = client.batch_execute("RESET synchronous_commit").context("could not reset synchronous_commit");
+        // Also after a failure: the migrations applied before it are reported as kept.
+        let durable = make_durable(client);
         let steps = result?;
-        reset?;
+        durable?;
         Ok(steps)
     })
+}
+
+/// Commits one tiny synchronous transaction that has a transaction id, so it writes a commit record and
+/// waits until the WAL up to it is flushed (`on` even where the server's default is `off`: the promise is
+/// durability), then restores the session's `synchronous_commit`.
+pub fn make_durable(client: &mut Client) -> Result<()> {
+    client
+        .batch_execute(
+            "RESET synchronous_commit;
+             SELECT pg_catalog.set_config('synchronous_commit', 'on', false)
+              WHERE pg_catalog.current_setting('synchronous_commit') = 'off';
+             BEGIN; SELECT pg_catalog.txid_current(); COMMIT;
+             RESET synchronous_commit;",
+        )
+        .context("could not flush the run's commits to disk (the synchronous commit that ends the run failed)")
 }
 
 fn migrate_locked(
@@ -121,6 +139,43 @@ pub fn plan<'c>(
         .filter_map(|s| catalog.get(s.version))
         .collect();
     Ok((pending, applied.last().map(|a| a.version)))
+}
+
+/// Applies, inside the caller's transaction on an emptied database, the migrations from the first one up to
+/// (not including) the first marked `-- rehab:no-transaction`, and records each in the history table as
+/// refinery does (same table, same row format), so `reset` can drop and rebuild in one transaction: a
+/// kill at any point leaves the database untouched or fully reset. Returns the steps and what is left.
+pub fn apply_in_transaction<'c>(
+    tx: &mut Transaction<'_>,
+    catalog: &'c MigrationCatalog,
+    on_start: OnStart<'_>,
+) -> Result<(Vec<AppliedStep>, &'c [Migration])> {
+    let inside = catalog.migrations.iter().take_while(|m| !m.up.no_transaction).count();
+    let (now, later) = catalog.migrations.split_at(inside);
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INT4 PRIMARY KEY, name VARCHAR(255), \
+         applied_on VARCHAR(255), checksum VARCHAR(255))"
+    ))
+    .context("could not create the migration history table")?;
+    let insert = tx
+        .prepare(&format!(
+            "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ($1, $2, $3, $4)"
+        ))
+        .context("could not prepare the history insert")?;
+    let mut done = Vec::with_capacity(now.len());
+    for (i, m) in now.iter().enumerate() {
+        on_start(m, i, now.len());
+        let started = Instant::now();
+        tx.batch_execute(&m.up.sql).map_err(|e| {
+            CliError::failure(format!("migration failed: {}", sql_error::from_postgres(&m.up, &e, &m.up.sql, 1)))
+        })?;
+        // refinery writes applied_on as RFC 3339 in UTC.
+        let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        tx.execute(&insert, &[&m.version, &m.name, &applied_on, &m.checksum().to_string()])
+            .with_context(|| format!("could not record V{} in {HISTORY_TABLE}", m.version))?;
+        done.push(step(m, Some(started.elapsed())));
+    }
+    Ok((done, later))
 }
 
 fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {
