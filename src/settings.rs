@@ -72,7 +72,10 @@ impl Settings {
             },
             None => None,
         };
-        let url = args.database_url.clone().or_else(|| var("DATABASE_URL")).or(env_url);
+        // A DATABASE_URL that is set but empty is a mistake (a secret that did not reach the job), not a
+        // request for the defaults: refused like an empty --database-url.
+        let database_url = env("DATABASE_URL").filter(|_| args.database_url.is_none());
+        let url = args.database_url.clone().or(database_url).or(env_url);
         let mut conn = ConnInfo::resolve(url.as_deref(), env)?;
         let partition = match (args.partition, var("REHAB_TEST_PARTITION")) {
             (Some(n), _) => Some(n.to_string()),

@@ -143,10 +143,7 @@ fn reset_locked(
         apply::make_durable(client)?;
         migrate::record_environment(ctx, client);
         let current_version = applied.last().map(|a| a.version);
-        return Ok((
-            dropped,
-            MigrateReport { database: s.conn.redacted(), dry_run: false, applied, current_version },
-        ));
+        return Ok((dropped, MigrateReport { database: s.conn.redacted(), dry_run: false, applied, current_version }));
     };
     ctx.out().status(&format!(
         "V{} {} is marked no-transaction: it and the {} migration(s) after it run now, after the reset's commit",

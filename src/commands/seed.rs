@@ -10,8 +10,8 @@ use postgres::Client;
 
 use super::guard;
 use crate::app::Ctx;
-use crate::db::lock;
 use crate::cli::SeedArgs;
+use crate::db::lock;
 use crate::error::CliError;
 use crate::output::{Report, table};
 use crate::seed::{SeedOptions, TableStat, ledger, load, tables::TABLES};

@@ -216,7 +216,9 @@ fn parse_port(text: &str, from: &Source) -> Result<u16> {
     match text.trim().parse::<u32>() {
         Ok(0) => Err(CliError::usage(format!("{} is port 0: use a port from 1 to 65535", from.describe(text))).into()),
         Ok(p) if p <= 65535 => Ok(u16::try_from(p).unwrap_or(u16::MAX)),
-        _ => Err(CliError::usage(format!("{} is not a port: use a number from 1 to 65535", from.describe(text))).into()),
+        _ => {
+            Err(CliError::usage(format!("{} is not a port: use a number from 1 to 65535", from.describe(text))).into())
+        }
     }
 }
 

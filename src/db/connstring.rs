@@ -182,8 +182,14 @@ fn parse_host_port(host_port: &str, parts: &mut ConnParts) -> Result<()> {
 fn decode(part: &str, what: &str) -> Result<String> {
     let bytes = part.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
-        if b == b'%' && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
-            return Err(invalid(&format!("bad percent-encoding in {what}: `%` must be followed by two hex digits (write a literal % as %25)")).into());
+        if b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err(invalid(&format!(
+                "bad percent-encoding in {what}: `%` must be followed by two hex digits (write a literal % as %25)"
+            ))
+            .into());
         }
     }
     percent_decode_str(part)

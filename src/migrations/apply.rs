@@ -158,9 +158,7 @@ pub fn apply_in_transaction<'c>(
     ))
     .context("could not create the migration history table")?;
     let insert = tx
-        .prepare(&format!(
-            "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ($1, $2, $3, $4)"
-        ))
+        .prepare(&format!("INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ($1, $2, $3, $4)"))
         .context("could not prepare the history insert")?;
     let mut done = Vec::with_capacity(now.len());
     for (i, m) in now.iter().enumerate() {

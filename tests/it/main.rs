@@ -5,6 +5,7 @@ mod support;
 mod cli;
 mod connection;
 mod doctor;
+mod hardening;
 mod migrate;
 mod migrations_folder;
 mod new;

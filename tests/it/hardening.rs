@@ -1,0 +1,240 @@
+//! The edges of the core promise: a typo in a connection string leaks nothing and creates nothing, a name
+//! PostgreSQL would truncate is refused, a silent server does not hang a command, and `seed` honours the
+//! database's own protected marker.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use crate::support::{Rehab, TestDb};
+
+/// Malformed connection strings, each holding the password `P` (or a piece of it) somewhere.
+const P: &str = "Zq7Xw9Kp";
+
+fn malformed() -> Vec<String> {
+    [
+        "",
+        "   ",
+        "postgres:{P}@127.0.0.1/app",
+        "postgresql:{P}@127.0.0.1/app",
+        "postgresql:/u:{P}@127.0.0.1/app",
+        "postgres//u:{P}@127.0.0.1/app",
+        "u:{P}@127.0.0.1/app",
+        "mysql://u:{P}@127.0.0.1/app",
+        "{P}://u@127.0.0.1/app",
+        "postgresql://u:{P}@127.0.0.1:0/app",
+        "postgresql://u:{P}@127.0.0.1:99999/app",
+        "postgresql://u:{P}/app",
+        "postgresql://u:{P}@127.0.0.1:54x/app",
+        "postgresql://u%ZZ:{P}@127.0.0.1/app",
+        "postgresql://u:{P}%G0@127.0.0.1/app",
+        "postgresql://u:{P}@127.0.0.1/app%2",
+        "postgresql://u:{P}@127.0.0.1/a/{P}",
+        "postgresql://u:{P}@h1,h2/app",
+        "postgresql://u:{P}@[::1/app",
+        "postgresql://u:pre#{P}@127.0.0.1/app",
+        "postgresql://u:{P}@127.0.0.1/app?{P}=1",
+        "postgresql://u:{P}@127.0.0.1/app?sslmode",
+        "postgresql://u:{P}@127.0.0.1/app?sslmode={P}",
+        "postgresql://u:{P}@127.0.0.1/app?connect_timeout={P}",
+        "postgresql://u:{P}@127.0.0.1/app?port=0",
+        "host=127.0.0.1 password='{P}",
+        "host=127.0.0.1 password {P}",
+        "host=127.0.0.1 {P}=x",
+        "host=127.0.0.1 password={P} port=0",
+        "host=127.0.0.1 password={P} port={P}",
+        "host=127.0.0.1 password={P} sslmode=nope",
+        "{P} at 127.0.0.1",
+    ]
+    .iter()
+    .map(|t| t.replace("{P}", P))
+    .collect()
+}
+
+/// Pieces of the password long enough to be meaningful; none may appear in any output.
+fn leaks(text: &str) -> bool {
+    (0..=P.len() - 4).any(|i| text.contains(&P[i..i + 4]))
+}
+
+fn databases(db: &TestDb) -> Vec<String> {
+    db.admin().query("SELECT datname FROM pg_database", &[]).unwrap().iter().map(|r| r.get(0)).collect()
+}
+
+#[test]
+fn malformed_connection_strings_exit_2_without_leaking_or_creating_anything() {
+    let db = TestDb::named("malformed");
+    let before = databases(&db);
+    let commands: [&[&str]; 4] = [&["current"], &["setup"], &["doctor"], &["reset", "--dry-run"]];
+    let modes: [&[&str]; 3] = [&[], &["--verbose"], &["--format", "json"]];
+    for raw in malformed() {
+        for command in commands {
+            for mode in modes {
+                let run = Rehab::new(&db.dir).arg("--database-url").arg(&raw).args(mode).args(command).run();
+                let shown = format!("{raw:?} {command:?} {mode:?}");
+                assert_eq!(run.status, Some(2), "{shown}: exit code\n{}{}", run.stdout, run.stderr);
+                assert!(!leaks(&run.stdout) && !leaks(&run.stderr), "{shown} leaked:\n{}{}", run.stdout, run.stderr);
+                assert!(run.stderr.contains("error: "), "{shown}: no error line:\n{}", run.stderr);
+            }
+        }
+    }
+    // The same through DATABASE_URL (the variable a deploy sets), for one command.
+    for raw in malformed() {
+        let run = Rehab::new(&db.dir).env("DATABASE_URL", &raw).args(&["setup"]).run();
+        assert_eq!(run.status, Some(2), "{raw:?} via DATABASE_URL");
+        assert!(!leaks(&run.stderr), "{raw:?} leaked: {}", run.stderr);
+    }
+    assert_eq!(databases(&db), before, "a database was created");
+}
+
+#[test]
+fn each_malformed_string_says_which_part_is_wrong() {
+    let db = TestDb::named("malformed_msg");
+    for (raw, says) in [
+        ("postgres:{P}@127.0.0.1/app", "missing // after the scheme `postgres:`"),
+        ("", "the connection string is empty"),
+        ("postgresql://u%ZZ:{P}@127.0.0.1/app", "bad percent-encoding in the user name"),
+        ("postgresql://u:{P}%G0@127.0.0.1/app", "bad percent-encoding in the password"),
+        ("postgresql://u:{P}@127.0.0.1:0/app", "port 0"),
+        ("postgresql://u:{P}/app", "port after the host is not a number"),
+        ("host=127.0.0.1 password='{P}", "no closing `'`"),
+    ] {
+        let raw = raw.replace("{P}", P);
+        Rehab::new(&db.dir).arg("--database-url").arg(&raw).arg("current").run().code(2).stderr_has(says);
+    }
+}
+
+#[test]
+fn keyword_value_strings_connect_and_are_redacted_like_urls() {
+    let db = TestDb::new("keyword_value");
+    let s = db.server;
+    let mut conninfo = format!("host={} port={} user={} dbname='{}' sslmode=disable", s.host, s.port, s.user, db.name);
+    // The password travels (and is redacted) whether or not the server needs one.
+    conninfo.push_str(&format!(" password='{}'", s.password.clone().unwrap_or_else(|| P.to_string())));
+    Rehab::new(&db.dir).arg("--database-url").arg(&conninfo).arg("setup").ok();
+    assert_eq!(db.applied_versions(), vec![1, 2, 3, 4, 5, 6]);
+    let run = Rehab::new(&db.dir).arg("--database-url").arg(&conninfo).args(&["--verbose", "current"]).ok();
+    assert!(run.stderr.contains(&format!("@{}:{}/{}", s.host, s.port, db.name)), "{}", run.stderr);
+    assert!(run.stderr.contains(":***@") && !leaks(&run.stderr) && !leaks(&run.stdout), "{}", run.stderr);
+}
+
+/// 63 bytes: the longest name PostgreSQL keeps whole.
+fn long_base_name() -> String {
+    let mut name = format!("rehab_t_{}_long_", std::process::id());
+    while name.len() < 63 {
+        name.push('x');
+    }
+    name
+}
+
+#[test]
+fn a_partition_suffix_past_63_bytes_is_refused_and_the_base_database_is_untouched() {
+    let db = TestDb::with_exact_name(&long_base_name());
+    db.rehab(&["setup"]).ok();
+    db.rehab(&["seed", "--profile", "demo", "--scale", "0.01"]).ok();
+    let users = db.scalar::<i64>("SELECT count(*) FROM auth.users");
+    assert!(users > 0);
+    let long = format!("{}_12345", db.name);
+    let says = format!("database name `{long}` is 69 bytes");
+    db.rehab(&["reset", "--yes", "--partition", "12345"]).run().code(2).stderr_has(&says);
+    db.rehab(&["setup", "--partition", "12345"]).run().code(2).stderr_has(&says);
+    db.rehab(&["seed", "--replace"]).env("REHAB_TEST_PARTITION", "12345").run().code(2).stderr_has(&says);
+    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM auth.users"), users, "the base database changed");
+    let truncated: bool = db
+        .admin()
+        .query_one("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname::text = $1::text)", &[&long])
+        .unwrap()
+        .get(0);
+    assert!(!truncated);
+}
+
+#[test]
+fn a_long_database_or_maintenance_name_is_refused_before_connecting() {
+    let db = TestDb::named("long_names");
+    let long = "d".repeat(64);
+    let url = db.server.url(&long);
+    Rehab::new(&db.dir).arg("--database-url").arg(&url).arg("setup").run().code(2).stderr_has("is 64 bytes");
+    std::fs::write(db.dir.join("rehab.toml"), format!("[database]\nmaintenance_db = \"{long}\"\n")).unwrap();
+    db.rehab(&["setup"]).run().code(2).stderr_has(&format!("`{long}` is 64 bytes"));
+    assert!(!db.exists());
+}
+
+/// A listener that accepts TCP connections (the kernel completes the handshake) and never says a word.
+fn silent_listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+#[test]
+fn a_silent_server_fails_within_the_connect_timeout() {
+    let db = TestDb::named("silent");
+    let (_listener, port) = silent_listener();
+    let url = format!("postgresql://u:{P}@127.0.0.1:{port}/app?connect_timeout=2");
+    for command in [&["current"][..], &["migrate"], &["show"]] {
+        let started = Instant::now();
+        let run = Rehab::new(&db.dir).arg("--database-url").arg(&url).args(command).run().code(1);
+        assert!(started.elapsed() < Duration::from_secs(4), "{command:?} took {:?}", started.elapsed());
+        assert!(run.stderr.contains(&format!("no answer from 127.0.0.1:{port} within 2 s")), "{}", run.stderr);
+        assert!(run.stderr.contains("pg_isready") && !leaks(&run.stderr), "{}", run.stderr);
+    }
+    // PGCONNECT_TIMEOUT bounds it just the same.
+    let plain = format!("postgresql://u@127.0.0.1:{port}/app");
+    let started = Instant::now();
+    Rehab::new(&db.dir).arg("--database-url").arg(&plain).env("PGCONNECT_TIMEOUT", "1").arg("current").run().code(1);
+    assert!(started.elapsed() < Duration::from_secs(3), "PGCONNECT_TIMEOUT ignored: {:?}", started.elapsed());
+}
+
+#[test]
+fn setup_wait_on_a_silent_server_gives_up_after_the_wait() {
+    let db = TestDb::named("silent_wait");
+    let (_listener, port) = silent_listener();
+    let url = format!("postgresql://u@127.0.0.1:{port}/app?connect_timeout=10");
+    let started = Instant::now();
+    Rehab::new(&db.dir)
+        .arg("--database-url")
+        .arg(&url)
+        .args(&["setup", "--wait", "2"])
+        .run()
+        .code(1)
+        .stderr_has(&format!("no answer from 127.0.0.1:{port} within 2 s"));
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(4), "took {took:?}");
+}
+
+#[test]
+fn doctor_reports_a_silent_server_as_unreachable_and_still_prints_its_table() {
+    let db = TestDb::named("silent_doctor");
+    let (_listener, port) = silent_listener();
+    let url = format!("postgresql://u@127.0.0.1:{port}/app?connect_timeout=2");
+    let started = Instant::now();
+    let run = Rehab::new(&db.dir).arg("--database-url").arg(&url).args(&["doctor", "--format", "json"]).run();
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+    assert_eq!(run.status, Some(3), "{}{}", run.stdout, run.stderr);
+    let checks = run.json()["checks"].as_array().cloned().unwrap_or_default();
+    let reachable = checks.iter().find(|c| c["group"] == "connection" && c["name"] == "reachable").unwrap();
+    assert_eq!(reachable["status"], "fail", "{reachable}");
+    assert!(reachable["detail"].as_str().unwrap().contains("no answer"), "{reachable}");
+    // The table form prints too.
+    let run = Rehab::new(&db.dir).arg("--database-url").arg(&url).arg("doctor").run();
+    assert!(run.stdout.contains("reachable") && run.stdout.contains("FAIL"), "{}", run.stdout);
+}
+
+#[test]
+fn seed_replace_refuses_a_database_marked_protected_and_keeps_its_data() {
+    let db = TestDb::named("seed_marker");
+    let url = db.url();
+    std::fs::write(
+        db.dir.join("rehab.toml"),
+        format!("default_env = \"prod\"\n[environments.prod]\nurl = \"{url}\"\nprotected = true\n"),
+    )
+    .unwrap();
+    Rehab::new(&db.dir).args(&["setup"]).ok();
+    Rehab::new(&db.dir).args(&["seed", "--profile", "demo", "--scale", "0.01", "--allow-protected"]).ok();
+    let users = db.scalar::<i64>("SELECT count(*) FROM auth.users");
+    // A plain URL, no config: only the marker in the database knows.
+    std::fs::remove_file(db.dir.join("rehab.toml")).unwrap();
+    for args in [&["seed", "--replace"][..], &["seed"]] {
+        db.rehab(args).run().code(4).stderr_has("database itself is marked").stderr_has("`prod`");
+    }
+    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM auth.users"), users);
+    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM public.rehab_seed_runs"), 1);
+}
