@@ -238,3 +238,51 @@ fn seed_replace_refuses_a_database_marked_protected_and_keeps_its_data() {
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM auth.users"), users);
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM public.rehab_seed_runs"), 1);
 }
+
+/// Bytes of WAL written but not yet flushed on `server` (a few bytes of page header may remain).
+fn unflushed_wal(server: &crate::support::Server) -> i64 {
+    let row = server
+        .connect("postgres")
+        .unwrap()
+        .query_one("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), pg_current_wal_flush_lsn())::int8", &[])
+        .unwrap();
+    row.get(0)
+}
+
+#[test]
+fn migrate_and_reset_end_with_every_reported_commit_flushed() {
+    // A private, idle cluster whose WAL writer flushes only every 10 s: an asynchronous commit stays
+    // unflushed long enough to see, and nothing else writes WAL (no standby snapshots at wal_level minimal).
+    let cluster = crate::support::TempCluster::start_private_with(
+        "trust",
+        None,
+        &[
+            ("wal_writer_delay", "10000"),
+            ("wal_writer_flush_after", "1GB"),
+            ("wal_level", "minimal"),
+            ("max_wal_senders", "0"),
+        ],
+    )
+    .expect("start a private cluster");
+    let server = cluster.server();
+    let url = server.url("durable");
+    let dir = std::env::temp_dir().join(format!("rehab-durable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rehab = |args: &[&str]| Rehab::new(&dir).arg("--database-url").arg(&url).args(args);
+
+    // The control: on this cluster an asynchronous commit is visibly not flushed.
+    let mut c = server.connect("postgres").unwrap();
+    c.batch_execute(
+        "SET synchronous_commit = off; CREATE TABLE async_probe (id int); INSERT INTO async_probe VALUES (1)",
+    )
+    .unwrap();
+    assert!(unflushed_wal(&server) > 64, "the cluster flushes asynchronous commits at once; the test proves nothing");
+
+    rehab(&["setup"]).ok();
+    let left = unflushed_wal(&server);
+    assert!(left < 64, "{left} bytes of WAL unflushed after `rehab setup` reported its migrations applied");
+    rehab(&["reset", "--yes"]).ok();
+    let left = unflushed_wal(&server);
+    assert!(left < 64, "{left} bytes of WAL unflushed after `rehab reset`");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -72,6 +72,8 @@ pub struct TempCluster {
     pub dir: PathBuf,
     pub port: u16,
     stop_on_drop: bool,
+    /// Extra `-c name=value` server settings for a private cluster.
+    settings: Vec<(String, String)>,
 }
 
 impl TempCluster {
@@ -85,14 +87,14 @@ impl TempCluster {
         loop {
             if let Ok(port) = std::fs::read_to_string(&port_file) {
                 let port: u16 = port.trim().parse().map_err(|_| "corrupt port file".to_string())?;
-                let cluster = Self { dir: dir.clone(), port, stop_on_drop: false };
+                let cluster = Self { dir: dir.clone(), port, stop_on_drop: false, settings: vec![] };
                 if cluster.ping() || cluster.start().is_ok() {
                     return Ok(cluster);
                 }
             }
             if std::fs::File::create_new(&lock).is_ok() {
                 let _ = std::fs::remove_dir_all(&dir);
-                let result = Self::init(&dir, "trust", None).and_then(|mut c| {
+                let result = Self::init(&dir, "trust", None, &[]).and_then(|mut c| {
                     c.stop_on_drop = false;
                     std::fs::write(&port_file, c.port.to_string()).map_err(|e| e.to_string())?;
                     Ok(c)
@@ -109,11 +111,21 @@ impl TempCluster {
 
     /// A fresh cluster with the given auth method (and superuser password), stopped and removed on drop.
     pub fn start_private(auth: &str, password: Option<&str>) -> Result<Self, String> {
-        let dir = std::env::temp_dir().join(format!("rehab-cluster-{}-{}", std::process::id(), free_port()));
-        Self::init(&dir, auth, password)
+        Self::start_private_with(auth, password, &[])
     }
 
-    fn init(dir: &Path, auth: &str, password: Option<&str>) -> Result<Self, String> {
+    /// Like [`TempCluster::start_private`], with extra server settings (`wal_writer_delay`, ...).
+    pub fn start_private_with(auth: &str, password: Option<&str>, settings: &[(&str, &str)]) -> Result<Self, String> {
+        let dir = std::env::temp_dir().join(format!("rehab-cluster-{}-{}", std::process::id(), free_port()));
+        Self::init(&dir, auth, password, settings)
+    }
+
+    /// A connection target for `db` on this cluster, as the superuser.
+    pub fn server(&self) -> Server {
+        Server { host: "127.0.0.1".into(), port: self.port, user: "postgres".into(), password: None }
+    }
+
+    fn init(dir: &Path, auth: &str, password: Option<&str>, settings: &[(&str, &str)]) -> Result<Self, String> {
         let initdb = pg_bin("initdb")?;
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         let pwfile = dir.join("pwfile");
@@ -128,18 +140,22 @@ impl TempCluster {
                 .arg(format!("--auth={auth}"))
                 .arg(format!("--pwfile={}", pwfile.display())),
         )?;
-        let cluster = Self { dir: dir.to_path_buf(), port: free_port(), stop_on_drop: true };
+        let settings = settings.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        let cluster = Self { dir: dir.to_path_buf(), port: free_port(), stop_on_drop: true, settings };
         cluster.start()?;
         Ok(cluster)
     }
 
     fn start(&self) -> Result<(), String> {
         let pg_ctl = pg_bin("pg_ctl")?;
-        let opts = format!(
+        let mut opts = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_prepared_transactions=10",
             self.port,
             self.dir.display()
         );
+        for (name, value) in &self.settings {
+            opts.push_str(&format!(" -c {name}={value}"));
+        }
         run_as_postgres(
             Command::new(pg_ctl)
                 .arg("-D")
