@@ -70,7 +70,13 @@ pub fn print_error(err: &anyhow::Error, hint: Option<&str>) {
     let mut stderr = io::stderr().lock();
     let _ = writeln!(stderr, "error: {err}");
     for cause in err.chain().skip(1) {
-        let _ = writeln!(stderr, "  caused by: {cause}");
+        let text = cause.to_string();
+        // The driver's wrapper says only "db error"; its source (the server's message, DETAIL and HINT)
+        // follows as the next cause, so the wrapper is a filler line.
+        if text == "db error" && cause.source().is_some() {
+            continue;
+        }
+        let _ = writeln!(stderr, "  caused by: {}", text.replace('\n', "\n    "));
     }
     if let Some(hint) = hint {
         let _ = writeln!(stderr, "hint: {hint}");
