@@ -152,7 +152,7 @@ pub struct SetupArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct MigrateArgs {
     /// Stop after applying this version (a version in the catalog; lower ones are applied first)
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(1..))]
     pub target: Option<i32>,
 
     /// List what would be applied and change nothing (takes no lock)
@@ -190,11 +190,11 @@ pub struct SeedArgs {
     pub profile: Option<String>,
 
     /// Random seed: the same seed, profile and scale give identical data
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: u64,
 
     /// Multiply the profile's therapists and patients by X (e.g. 0.01 for a tiny demo)
-    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    #[arg(long, value_name = "X", default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_scale)]
     pub scale: f64,
 
     /// Remove the previous seed data first (only data a previous `rehab seed` wrote)
@@ -214,11 +214,11 @@ pub struct SeedArgs {
 #[command(group(ArgGroup::new("how_far").args(["steps", "to", "all"])))]
 pub struct RollbackArgs {
     /// Undo the newest N applied migrations [default: 1]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub steps: Option<u32>,
 
     /// Undo every migration applied above VERSION (VERSION itself stays applied)
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(1..))]
     pub to: Option<i32>,
 
     /// Undo every applied migration
@@ -257,4 +257,26 @@ pub struct NewArgs {
     /// Mark the down script `-- rehab:irreversible`: `rollback` refuses to undo this migration
     #[arg(long)]
     pub irreversible: bool,
+}
+
+/// The smallest and largest `--scale`: below, a profile rounds to nobody; above, a run would take days.
+const SCALE_RANGE: std::ops::RangeInclusive<f64> = 0.0001..=1000.0;
+
+/// `--scale`: a plain positive number within [`SCALE_RANGE`] (no `NaN`, `inf` or 300-digit fractions).
+fn parse_scale(text: &str) -> Result<f64, String> {
+    let value: f64 = text.trim().parse().map_err(|_| "expected a number such as 0.01, 1 or 10".to_string())?;
+    if value.is_finite() && SCALE_RANGE.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("must be from {} to {} (1 is the profile as written)", SCALE_RANGE.start(), SCALE_RANGE.end()))
+    }
+}
+
+/// `--seed`: a whole number that fits PostgreSQL's bigint (the ledger stores it), so 0 to `i64::MAX`.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    let range = format!("must be a whole number from 0 to {}", i64::MAX);
+    match text.trim().parse::<i128>() {
+        Ok(n) if (0..=i128::from(i64::MAX)).contains(&n) => u64::try_from(n).map_err(|_| range),
+        _ => Err(range),
+    }
 }

@@ -89,7 +89,7 @@ pub fn plan<'c>(
         RollbackTarget::Steps(n) => {
             let n = n as usize;
             if n > newest_first.len() && !newest_first.is_empty() {
-                return Err(CliError::failure(format!(
+                return Err(CliError::usage(format!(
                     "cannot roll back {n} migrations: only {} applied ({})",
                     newest_first.len(),
                     listed()
@@ -102,7 +102,7 @@ pub fn plan<'c>(
         RollbackTarget::To(v) => {
             if !newest_first.contains(&v) {
                 let known = if catalog.get(v).is_some() { "known but not applied" } else { "unknown" };
-                return Err(CliError::failure(format!(
+                return Err(CliError::usage(format!(
                     "cannot roll back to V{v}: that version is {known}; applied: {}",
                     if newest_first.is_empty() { "none".to_string() } else { listed() }
                 ))

@@ -12,3 +12,29 @@ fn a_server_error_shows_its_detail_and_hint_without_a_db_error_filler_line() {
     assert!(run.stderr.contains("    DETAIL: ") && run.stderr.contains("    HINT: "), "{}", run.stderr);
     assert!(!run.stderr.contains("caused by: db error"), "{}", run.stderr);
 }
+
+#[test]
+fn out_of_range_numbers_are_usage_errors_that_say_the_range() {
+    let db = TestDb::new("msg_ranges");
+    for (args, says) in [
+        (&["migrate", "--target", "-5"][..], "-5 is not in 1.."),
+        (&["migrate", "--target", "99"], "unknown target version 99"),
+        (&["rollback", "--steps", "-1"], "-1 is not in 1.."),
+        (&["rollback", "--to", "-1"], "-1 is not in 1.."),
+        (&["rollback", "--to", "9", "--yes"], "cannot roll back to V9: that version is unknown"),
+        (&["seed", "--seed", "-1"], "must be a whole number from 0 to 9223372036854775807"),
+        (&["seed", "--seed=-1"], "must be a whole number from 0"),
+        (&["seed", "--scale", "-1"], "must be from 0.0001 to 1000"),
+        (&["seed", "--scale", "1e-300"], "must be from 0.0001 to 1000"),
+        (&["seed", "--scale", "NaN"], "must be from 0.0001 to 1000"),
+    ] {
+        let run = db.rehab(args).run();
+        assert_eq!(run.status, Some(2), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("unexpected argument"), "{args:?}: {}", run.stderr);
+    }
+    // More steps than applied is a usage error too, and says how many there are.
+    db.rehab(&["migrate"]).ok();
+    db.rehab(&["rollback", "--steps", "7", "--yes"]).run().code(2).stderr_has("only 6 applied");
+    assert_eq!(db.applied_versions(), vec![1, 2, 3, 4, 5, 6]);
+}

@@ -126,8 +126,8 @@ fn rollback_refuses_with_the_versions_named_and_changes_nothing() {
     let before = state(&db);
 
     // Unknown and unapplied targets, and more steps than applied.
-    rollback(&db, &dir, &["--to", "9"]).run().code(1).stderr_has("cannot roll back to V9: that version is unknown");
-    rollback(&db, &dir, &["--steps", "5"]).run().code(1).stderr_has("only 4 applied");
+    rollback(&db, &dir, &["--to", "9"]).run().code(2).stderr_has("cannot roll back to V9: that version is unknown");
+    rollback(&db, &dir, &["--steps", "5"]).run().code(2).stderr_has("only 4 applied");
 
     // A missing down script (V3), two steps back: refused although V4's down script is fine.
     std::fs::rename(dir.join("V3__kind.down.sql"), db.dir.join("kept.sql")).unwrap();
