@@ -5,6 +5,7 @@ pub mod connect;
 pub mod conninfo;
 pub mod lock;
 pub mod marker;
+pub mod session;
 pub mod tls;
 pub mod wipe;
 

@@ -8,6 +8,7 @@ mod doctor;
 mod migrate;
 mod migrations_folder;
 mod new;
+mod pgbouncer;
 mod reset;
 mod rollback;
 mod schema;
