@@ -7,7 +7,7 @@ use postgres::Client;
 
 use crate::cli::{Cli, Command};
 use crate::commands;
-use crate::db::connect;
+use crate::db::{ConnInfo, connect, session};
 use crate::output::Output;
 use crate::settings::Settings;
 
@@ -15,6 +15,9 @@ use crate::settings::Settings;
 pub struct Ctx {
     pub settings: Settings,
     pub command: &'static str,
+    /// setup, migrate, rollback, reset and seed: their target is `[database] direct_url_env` when that
+    /// applies, and their connections must keep one server session (checked right after connecting).
+    pub changes_schema: bool,
 }
 
 impl Ctx {
@@ -29,15 +32,43 @@ impl Ctx {
 
     /// Like [`Ctx::connect`], retrying for up to `wait` while the server is not accepting connections yet.
     pub fn connect_waiting(&self, wait: Duration) -> Result<Client> {
+        self.connect_to(&self.settings.conn, wait)
+    }
+
+    /// A connection to `info` (the target, or the maintenance database next to it). A command that changes
+    /// the schema refuses, before it sends anything else, a session a transaction pooler would not keep.
+    pub fn connect_to(&self, info: &ConnInfo, wait: Duration) -> Result<Client> {
         let s = &self.settings;
-        self.out().detail(&format!("connecting to {}", s.conn.redacted()));
-        connect::connect_waiting(&s.conn, self.command, s.connect_timeout, wait)
+        self.out().detail(&format!("connecting to {}", info.redacted()));
+        let mut client = connect::connect_waiting(info, self.command, s.connect_timeout, wait)?;
+        if self.changes_schema {
+            session::ensure_kept(&mut client, info, self.command, s.connect_timeout, &self.direct_url_hint())?;
+        }
+        Ok(client)
+    }
+
+    /// How to reach the server without the transaction pooler, in the terms of this run's configuration.
+    fn direct_url_hint(&self) -> String {
+        let s = &self.settings;
+        match (&s.config.file.database.direct_url_env, &s.direct_conn) {
+            (None, _) => "point rehab at the PostgreSQL server itself, or at a pooler in session mode: pass its own \
+                          URL with --database-url, or, where the application URL must stay pooled, name a variable \
+                          holding the direct URL in rehab.toml as [database] direct_url_env = \"VAR\""
+                .to_string(),
+            (Some(v), None) => format!(
+                "set ${v} to the PostgreSQL server's own URL: [database] direct_url_env reads it for the commands \
+                 that change the schema (--database-url, when given, wins over it)"
+            ),
+            (Some(v), Some(_)) => format!(
+                "${v} ([database] direct_url_env) must reach the PostgreSQL server itself, or a pooler in session mode"
+            ),
+        }
     }
 }
 
 pub fn run(cli: Cli) -> Result<()> {
     let cwd = std::env::current_dir()?;
-    let settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
+    let mut settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
     let command = match &cli.command {
         Command::Setup(_) => "setup",
         Command::Migrate(_) => "migrate",
@@ -49,7 +80,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reset(_) => "reset",
         Command::New(_) => "new",
     };
-    let ctx = Ctx { settings, command };
+    let changes_schema = matches!(
+        cli.command,
+        Command::Setup(_) | Command::Migrate(_) | Command::Rollback(_) | Command::Reset(_) | Command::Seed(_)
+    );
+    if changes_schema && let Some(direct) = &settings.direct_conn {
+        // Every message and report of the run then names the target it really works on.
+        settings.conn = direct.clone();
+    }
+    let ctx = Ctx { settings, command, changes_schema };
     let out = *ctx.out();
     match &cli.command {
         Command::Setup(args) => out.emit(&commands::setup::run(&ctx, args)?),

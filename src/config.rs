@@ -37,6 +37,9 @@ pub struct DatabaseSection {
     /// Extensions `setup` creates before migrating.
     #[serde(default)]
     pub extensions: Vec<String>,
+    /// Name of an environment variable holding the server's own URL, for deployments whose application
+    /// URL goes through a transaction-pooling proxy: the commands that change the schema use it.
+    pub direct_url_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

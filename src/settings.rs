@@ -20,6 +20,9 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Settings {
     /// Where to connect, partition suffix included.
     pub conn: ConnInfo,
+    /// The server's own URL from `[database] direct_url_env`, partition suffix included, for the commands
+    /// that change the schema (see `direct_conn` below for when it applies).
+    pub direct_conn: Option<ConnInfo>,
     /// The active `[environments.NAME]`, if any.
     pub env_name: Option<String>,
     pub protected: bool,
@@ -86,9 +89,10 @@ impl Settings {
             }
             (None, None) => None,
         };
-        if let Some(n) = partition {
+        if let Some(n) = &partition {
             conn = conn.with_dbname(&format!("{}_{n}", conn.dbname))?;
         }
+        let direct_conn = direct_conn(&config, args, env, partition.as_deref())?;
 
         let base = config.base_dir().map(Path::to_path_buf).unwrap_or_else(|| cwd.to_path_buf());
         let migrations_dir =
@@ -99,6 +103,7 @@ impl Settings {
         crate::db::conninfo::check_dbname(&maintenance_db)?;
         Ok(Self {
             conn,
+            direct_conn,
             protected: environment.is_some_and(|e| e.protected),
             env_name,
             migrations_dir,
@@ -120,4 +125,28 @@ impl Settings {
             None => MigrationCatalog::embedded(),
         }
     }
+}
+
+/// `[database] direct_url_env`: when the variable it names is set, the server's own URL, which `setup`,
+/// `migrate`, `rollback`, `reset` and `seed` use instead of the application URL (which may go through a
+/// transaction-pooling proxy). The same `PG*` fallbacks and partition suffix apply. `--database-url` names
+/// the target of every command, so it wins; an unset variable leaves the application URL, which the session
+/// check then accepts or refuses.
+fn direct_conn(
+    config: &LoadedConfig,
+    args: &GlobalArgs,
+    env: EnvLookup<'_>,
+    partition: Option<&str>,
+) -> Result<Option<ConnInfo>> {
+    let Some(name) = &config.file.database.direct_url_env else { return Ok(None) };
+    let Some(url) = env(name).filter(|v| !v.is_empty()) else { return Ok(None) };
+    if args.database_url.is_some() {
+        return Ok(None);
+    }
+    let mut conn = ConnInfo::resolve(Some(&url), env)
+        .map_err(|e| e.context(format!("in ${name}, named by [database] direct_url_env")))?;
+    if let Some(n) = partition {
+        conn = conn.with_dbname(&format!("{}_{n}", conn.dbname))?;
+    }
+    Ok(Some(conn))
 }

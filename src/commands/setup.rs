@@ -12,7 +12,7 @@ use super::migrate::{self, MigrateReport};
 use super::seed::{self, SeedReport};
 use crate::app::Ctx;
 use crate::cli::{MigrateArgs, SetupArgs};
-use crate::db::{admin, connect, quote_ident};
+use crate::db::{admin, quote_ident};
 use crate::error::sqlstate_of;
 use crate::output::Report;
 use crate::seed::SeedOptions;
@@ -38,13 +38,12 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
         Ok(c) => (c, false),
         Err(e) if sqlstate_of(&e) == Some(SqlState::INVALID_CATALOG_NAME.code()) => {
             let admin_info = s.conn.with_dbname(&s.maintenance_db)?;
-            let mut admin_client =
-                connect::connect(&admin_info, ctx.command, s.connect_timeout).with_context(|| {
-                    format!(
-                        "database `{}` does not exist and the maintenance database `{}` is needed to create it",
-                        s.conn.dbname, s.maintenance_db
-                    )
-                })?;
+            let mut admin_client = ctx.connect_to(&admin_info, Duration::ZERO).with_context(|| {
+                format!(
+                    "database `{}` does not exist and the maintenance database `{}` is needed to create it",
+                    s.conn.dbname, s.maintenance_db
+                )
+            })?;
             let created = admin::create_database(&mut admin_client, &s.conn.dbname)?;
             if created {
                 ctx.out().status(&format!("created database {}", quote_ident(&s.conn.dbname)));

@@ -171,6 +171,14 @@ pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
         Some(c) if *c == SqlState::CANNOT_CONNECT_NOW => {
             "the server is starting up or shutting down: retry, or use `rehab setup --wait 30`".to_string()
         }
+        // PgBouncer refuses the startup parameters it does not track, unlike PostgreSQL (`options`,
+        // which rehab sends only when the URL sets it).
+        _ if cause.contains("unsupported startup parameter") => format!(
+            "{}:{} looks like a connection pooler (PgBouncer) that refuses this startup parameter: drop `options` \
+             from the URL, add the parameter to the pooler's ignore_startup_parameters, or point rehab at the \
+             PostgreSQL server itself",
+            info.host, info.port
+        ),
         _ if cause.contains("TLS") || cause.contains("certificate") || cause.contains("ssl") => {
             "check sslmode and sslrootcert, or whether the server has TLS enabled".to_string()
         }

@@ -8,6 +8,7 @@ use postgres::Client;
 use postgres::error::SqlState;
 use serde::Serialize;
 
+use super::session::first_value;
 use crate::error::CliError;
 
 /// The lock key: "rehab" in ASCII. Advisory locks are per database, so one key serves every database.
@@ -46,18 +47,24 @@ pub fn timeout_ms(timeout: Duration) -> u128 {
     timeout.as_millis().clamp(1, u128::from(u32::MAX))
 }
 
-/// Takes the migration lock on `client`, waiting up to `timeout`. Released by [`release`] or when the
-/// session ends, so a crashed run never leaves it behind.
+/// Takes the migration lock on `client`, waiting up to `timeout`, and checks in a separate statement that
+/// the session now holds it. Released by [`release`] or when the session ends, so a crashed run never
+/// leaves it behind. Simple queries throughout: through a pooler that slipped past the session check, the
+/// error is the refusal below, not a prepared-statement collision.
 pub fn acquire(client: &mut Client, timeout: Duration) -> Result<()> {
     client
         .batch_execute(&format!("SET lock_timeout = {}", timeout_ms(timeout)))
         .context("could not set lock_timeout before taking the migration lock")?;
-    let result = client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]);
+    let result =
+        client.simple_query(&format!("SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})) l"));
     client
         .batch_execute("RESET lock_timeout")
         .context("could not reset lock_timeout after taking the migration lock")?;
     match result {
-        Ok(_) => Ok(()),
+        Ok(messages) => {
+            let locked_on = first_value(&messages).context("taking the migration lock returned no backend pid")?;
+            verify_held(client, locked_on)
+        }
         Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
             let holder = holder(client)?;
             let who = holder.map_or_else(|| "another session (it has just ended)".to_string(), |h| h.to_string());
@@ -70,6 +77,40 @@ pub fn acquire(client: &mut Client, timeout: Duration) -> Result<()> {
         }
         Err(e) => Err(e).context("could not take the migration lock"),
     }
+}
+
+/// The lock was taken on backend `locked_on`; a statement of its own must see this session hold it.
+/// Otherwise a pooler moved the session after the check at connection time: refuse, and end that backend
+/// if it sits idle (a pooled server connection, which the pooler replaces) so the lock does not stay behind.
+fn verify_held(client: &mut Client, locked_on: i32) -> Result<()> {
+    let now_on = client
+        .simple_query(&format!(
+            "SELECT pg_backend_pid() FROM pg_locks
+              WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND classid = ({MIGRATION_LOCK_KEY}::bigint >> 32)::oid
+                AND objid = ({MIGRATION_LOCK_KEY}::bigint & 4294967295)::oid AND objsubid = 1"
+        ))
+        .context("could not check that this session holds the migration lock")?;
+    if first_value(&now_on) == Some(locked_on) {
+        return Ok(());
+    }
+    let ended = client
+        .simple_query(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = {locked_on} AND state = 'idle'"
+        ))
+        .is_ok_and(|m| first_value::<String>(&m).as_deref() == Some("t"));
+    let left = if ended {
+        format!("server backend {locked_on}, where the lock was taken, was ended to release it")
+    } else {
+        format!("the lock may stay on server backend {locked_on}: end it with SELECT pg_terminate_backend({locked_on})")
+    };
+    Err(CliError::failure(format!(
+        "refusing to continue through a transaction-pooling proxy: the migration lock was taken, but the next \
+         transaction of this connection ran in a session that does not hold it; nothing was changed, and {left}"
+    ))
+    .with_hint("point rehab at the PostgreSQL server itself (or a pooler in session mode), for example with [database] direct_url_env")
+    .into())
 }
 
 /// Runs `f` holding the migration lock and releases it afterwards, also when `f` fails (ending the
@@ -85,7 +126,7 @@ pub fn with_lock<T>(client: &mut Client, timeout: Duration, f: impl FnOnce(&mut 
 
 pub fn release(client: &mut Client) -> Result<()> {
     client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+        .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
         .context("could not release the migration lock")?;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod conninfo;
 pub mod connstring;
 pub mod lock;
 pub mod marker;
+pub mod session;
 pub mod tls;
 pub mod wipe;
 

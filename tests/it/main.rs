@@ -11,6 +11,7 @@ mod migrate;
 mod messages;
 mod migrations_folder;
 mod new;
+mod pgbouncer;
 mod races;
 mod reset;
 mod rollback;

@@ -3,12 +3,14 @@
 
 #![allow(dead_code)]
 
+pub mod pgbouncer;
 pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub use pgbouncer::{PgBouncer, PoolMode};
 pub use server::{Server, TempCluster, server};
 
 /// A database of the test's own, named after the test, dropped (sessions included) on drop.
