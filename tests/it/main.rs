@@ -14,3 +14,4 @@ mod schema;
 mod seed;
 mod setup;
 mod show;
+mod split;
