@@ -1,9 +1,15 @@
 //! Splits a SQL script into statements, for the scripts that must run outside a transaction: PostgreSQL
 //! wraps a multi-statement simple query in one implicit transaction, which `CREATE INDEX CONCURRENTLY`
-//! refuses. Understands quotes, dollar quotes and comments; nothing more is needed to find `;`.
+//! refuses. Down scripts are split too, so a failing statement's line is known without a server position.
+//! Finding the `;` that end statements takes PostgreSQL's lexical rules (see `lex`), nothing more.
+
+mod lex;
+#[cfg(test)]
+mod tests;
 
 use super::catalog::Script;
 use super::sql_error::{self, ScriptError};
+use lex::Kind;
 
 /// One statement and the 1-based line of the script it starts on.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,138 +31,42 @@ pub fn execute_each(client: &mut postgres::Client, script: &Script) -> Result<()
     Ok(())
 }
 
+/// The statements of `script`, each an exact slice of it from its first to its last token that is not a
+/// comment, so its line is where its code starts. Comments and whitespace around statements, and stretches
+/// between `;`s holding nothing else, are left out: the server would ignore them.
 pub fn statements(script: &str) -> Vec<Statement<'_>> {
-    let bytes = script.as_bytes();
     let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = script[i..].find('\n').map_or(bytes.len(), |n| i + n);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = skip_block_comment(bytes, i);
-            }
-            b'\'' | b'"' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() {
-                    if bytes[i] == quote {
-                        if bytes.get(i + 1) == Some(&quote) {
-                            i += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                    i += 1;
+    let mut lines = Lines::default();
+    let mut code: Option<(usize, usize)> = None;
+    for token in lex::tokens(script) {
+        match token.kind {
+            Kind::Code => code = Some((code.map_or(token.start, |(start, _)| start), token.end)),
+            Kind::Semicolon => {
+                if let Some((start, end)) = code.take() {
+                    out.push(Statement { sql: &script[start..end], line: lines.at(script, start) });
                 }
             }
-            b'$' => {
-                if let Some(tag_len) = dollar_tag(&script[i..]) {
-                    let tag = &script[i..i + tag_len];
-                    i = script[i + tag_len..].find(tag).map_or(bytes.len(), |n| i + tag_len + n + tag_len - 1);
-                }
-            }
-            b';' => {
-                push(script, start, i, &mut out);
-                start = i + 1;
-            }
-            _ => {}
+            Kind::Blank => {}
         }
-        i += 1;
     }
-    push(script, start, bytes.len(), &mut out);
+    if let Some((start, end)) = code {
+        out.push(Statement { sql: &script[start..end], line: lines.at(script, start) });
+    }
     out
 }
 
-fn push<'a>(script: &'a str, start: usize, end: usize, out: &mut Vec<Statement<'a>>) {
-    let text = &script[start..end.min(script.len())];
-    let offset = text.len() - text.trim_start().len();
-    let sql = text.trim();
-    if is_only_comments(sql) {
-        return;
-    }
-    let line = script[..start + offset].matches('\n').count() + 1;
-    out.push(Statement { sql, line });
+/// Counts newlines once over the whole script, however many statements it holds.
+#[derive(Default)]
+struct Lines {
+    counted_to: usize,
+    line: usize,
 }
 
-fn is_only_comments(sql: &str) -> bool {
-    sql.lines().all(|l| {
-        let l = l.trim();
-        l.is_empty() || l.starts_with("--")
-    }) && !sql.contains("/*")
-}
-
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
-    // Block comments nest in PostgreSQL.
-    let mut depth = 0;
-    while i + 1 < bytes.len() {
-        if bytes[i] == b'/' && bytes[i + 1] == b'*' {
-            depth += 1;
-            i += 2;
-        } else if bytes[i] == b'*' && bytes[i + 1] == b'/' {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i - 1;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    bytes.len()
-}
-
-/// The length of a dollar-quote opening tag (`$$` or `$name$`) at the start of `s`.
-fn dollar_tag(s: &str) -> Option<usize> {
-    let rest = &s[1..];
-    let end = rest.find('$')?;
-    let tag = &rest[..end];
-    let valid = tag.chars().enumerate().all(|(n, c)| c == '_' || c.is_alphabetic() || (n > 0 && c.is_ascii_digit()));
-    valid.then_some(end + 2)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sqls(s: &str) -> Vec<&str> {
-        statements(s).into_iter().map(|s| s.sql).collect()
-    }
-
-    #[test]
-    fn splits_on_semicolons_outside_quotes_and_comments() {
-        let script = "-- rehab:no-transaction\nCREATE INDEX CONCURRENTLY a ON t (x);\n\
-                      SELECT ';' , \"we;ird\"; -- trailing; comment\n/* block; /* nested; */ */ SELECT 2;";
-        assert_eq!(
-            sqls(script),
-            vec![
-                "-- rehab:no-transaction\nCREATE INDEX CONCURRENTLY a ON t (x)",
-                "SELECT ';' , \"we;ird\"",
-                "-- trailing; comment\n/* block; /* nested; */ */ SELECT 2"
-            ]
-        );
-    }
-
-    #[test]
-    fn keeps_dollar_quoted_bodies_whole() {
-        let script =
-            "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\nDO $$ BEGIN PERFORM 1; END $$;";
-        let s = statements(script);
-        assert_eq!(s.len(), 2);
-        assert!(s[0].sql.ends_with("LANGUAGE sql"));
-        assert_eq!(s[1].line, 2);
-    }
-
-    #[test]
-    fn reports_the_starting_line_and_skips_empty_tails() {
-        let s = statements("\n\nSELECT 1;\n\n  SELECT\n 2;\n-- done\n");
-        assert_eq!(s.iter().map(|s| s.line).collect::<Vec<_>>(), vec![3, 5]);
-    }
-
-    #[test]
-    fn positional_parameters_are_not_dollar_quotes() {
-        assert_eq!(sqls("SELECT $1; SELECT 2"), vec!["SELECT $1", "SELECT 2"]);
+impl Lines {
+    /// The 1-based line of byte `offset`; offsets must not decrease between calls.
+    fn at(&mut self, script: &str, offset: usize) -> usize {
+        self.line += script[self.counted_to..offset].matches('\n').count();
+        self.counted_to = offset;
+        self.line + 1
     }
 }

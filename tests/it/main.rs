@@ -19,3 +19,4 @@ mod schema;
 mod seed;
 mod setup;
 mod show;
+mod split;
