@@ -70,7 +70,50 @@ pub fn sqlstate_of(err: &anyhow::Error) -> Option<&str> {
     err.chain().find_map(|e| e.downcast_ref::<CliError>()).and_then(|e| e.sqlstate.as_deref())
 }
 
-/// The hint attached to the first `CliError` in the chain, if any.
-pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
-    err.chain().find_map(|e| e.downcast_ref::<CliError>()).and_then(|e| e.hint.as_deref())
+/// SQLSTATE `08006`, connection failure: what rehab records when the connection itself was lost mid-run.
+pub const CONNECTION_FAILURE: &str = "08006";
+
+/// True when `err` means the connection is gone (closed by the server, reset, or cut), not a refused statement.
+pub fn connection_lost(err: &postgres::Error) -> bool {
+    err.is_closed()
+        || (err.as_db_error().is_none() && std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>()))
+}
+
+/// The next step for any failure, chosen in this one place. Some causes decide it whatever the command was
+/// doing - a read-only server, a missing privilege, no free connection slot, a connection lost mid-run - and
+/// their hint replaces the one attached where the failure happened (which would say "fix the file" to a
+/// migration that met a standby). Otherwise the first attached hint.
+pub fn hint_of(err: &anyhow::Error) -> Option<String> {
+    let sqlstate = sqlstate_of(err).map(str::to_string).or_else(|| {
+        err.chain().find_map(|e| e.downcast_ref::<postgres::Error>()).and_then(|pg| {
+            pg.code().map(|c| c.code().to_string()).or_else(|| connection_lost(pg).then(|| CONNECTION_FAILURE.into()))
+        })
+    });
+    if let Some(hint) = sqlstate.as_deref().and_then(hint_for_cause) {
+        return Some(hint.to_string());
+    }
+    err.chain().find_map(|e| e.downcast_ref::<CliError>()).and_then(|e| e.hint.clone())
+}
+
+/// The hint for the SQLSTATEs whose next step does not depend on the command.
+fn hint_for_cause(sqlstate: &str) -> Option<&'static str> {
+    Some(match sqlstate {
+        "25006" => {
+            "the server is read-only: it is a standby, or default_transaction_read_only is on; connect to the primary"
+        }
+        "42501" => {
+            "the user lacks the privilege named above: connect as the owner of the database (or of that object), or \
+             have it granted (GRANT ... TO the user)"
+        }
+        "53300" | "53400" => {
+            "the server has no free connection slot (max_connections): see who holds them with `SELECT usename, \
+             application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2`, close idle ones, and retry"
+        }
+        "57P01" | "57P02" | "08000" | "08003" | "08006" => {
+            "the connection was lost mid-run (server restart, network, or the session was terminated): what \
+             committed before stays and nothing is half-applied; see where the database stands with `rehab show`, \
+             then run the command again"
+        }
+        _ => return None,
+    })
 }

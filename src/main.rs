@@ -9,7 +9,7 @@ fn main() -> std::process::ExitCode {
     match app::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            output::print_error(&err, hint_of(&err));
+            output::print_error(&err, hint_of(&err).as_deref());
             std::process::ExitCode::from(exit_code_of(&err) as u8)
         }
     }

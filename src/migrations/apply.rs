@@ -170,7 +170,9 @@ pub fn apply_in_transaction<'c>(
         on_start(m, i, now.len());
         let started = Instant::now();
         tx.batch_execute(&m.up.sql).map_err(|e| {
-            CliError::failure(format!("migration failed: {}", sql_error::from_postgres(&m.up, &e, &m.up.sql, 1)))
+            let err = sql_error::from_postgres(&m.up, &e, &m.up.sql, 1);
+            let sqlstate = err.sqlstate.clone();
+            CliError::failure(format!("migration failed: {err}")).with_sqlstate(sqlstate.as_deref())
         })?;
         // refinery writes applied_on as RFC 3339 in UTC.
         let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
@@ -206,6 +208,8 @@ fn apply_one(client: &mut Client, all: &[refinery::Migration], m: &Migration) ->
 }
 
 fn failed(e: ScriptError, done: &[AppliedStep]) -> anyhow::Error {
+    // What stays is part of the message, not the hint: a hint chosen by the cause (a lost connection, a
+    // read-only server) replaces the local one, and this must be read either way.
     let kept = if done.is_empty() {
         "no migration was applied in this run".to_string()
     } else {
@@ -216,11 +220,15 @@ fn failed(e: ScriptError, done: &[AppliedStep]) -> anyhow::Error {
     };
     let hint = if e.partial {
         format!(
-            "{kept}. Statements of {} before the failing one ran and stay (it runs outside a transaction): make them idempotent (IF NOT EXISTS), fix the file and run `rehab migrate` again",
+            "statements of {} before the failing one ran and stay (it runs outside a transaction): make them idempotent (IF NOT EXISTS), fix the file and run `rehab migrate` again",
             e.file
         )
     } else {
-        format!("{kept}. {} left nothing behind: fix it and run `rehab migrate` again", e.file)
+        format!("{} left nothing behind: fix it and run `rehab migrate` again", e.file)
     };
-    CliError::failure(format!("migration failed: {e}")).with_hint(hint).into()
+    let sqlstate = e.sqlstate.clone();
+    CliError::failure(format!("migration failed: {e}\n{kept}"))
+        .with_hint(hint)
+        .with_sqlstate(sqlstate.as_deref())
+        .into()
 }

@@ -14,6 +14,9 @@ pub struct ScriptError {
     pub message: String,
     /// True when part of the script may have run (no-transaction scripts).
     pub partial: bool,
+    /// The server's SQLSTATE, or `08006` (connection failure) when the connection itself was lost, so the
+    /// hint can follow the cause (see [`crate::error::hint_of`]).
+    pub sqlstate: Option<String>,
 }
 
 impl fmt::Display for ScriptError {
@@ -35,6 +38,7 @@ pub fn from_postgres(script: &Script, err: &postgres::Error, sql: &str, first_li
             line: None,
             message: crate::db::connect::describe(err),
             partial: script.no_transaction,
+            sqlstate: crate::error::connection_lost(err).then(|| crate::error::CONNECTION_FAILURE.to_string()),
         };
     };
     let line = match db.position() {
@@ -54,7 +58,13 @@ pub fn from_postgres(script: &Script, err: &postgres::Error, sql: &str, first_li
     if let Some(context) = db.where_() {
         message.push_str(&format!(" (context: {})", context.replace('\n', "; ")));
     }
-    ScriptError { file: script.file_name.clone(), line, message, partial: script.no_transaction }
+    ScriptError {
+        file: script.file_name.clone(),
+        line,
+        message,
+        partial: script.no_transaction,
+        sqlstate: Some(db.code().code().to_string()),
+    }
 }
 
 /// An error from refinery's runner while it ran `script` whole.
@@ -66,5 +76,5 @@ pub fn from_refinery(script: &Script, err: &refinery::Error) -> ScriptError {
         e.partial = false;
         return e;
     }
-    ScriptError { file: script.file_name.clone(), line: None, message: err.to_string(), partial: false }
+    ScriptError { file: script.file_name.clone(), line: None, message: err.to_string(), partial: false, sqlstate: None }
 }
