@@ -291,3 +291,38 @@ fn migrate_and_reset_end_with_every_reported_commit_flushed() {
     assert!(left < 64, "{left} bytes of WAL unflushed after `rehab reset`");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn reset_runs_only_no_transaction_migrations_after_its_commit_and_says_so() {
+    let db = TestDb::new("reset_notx");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__table.sql", "CREATE TABLE items (id int, name text);"),
+            (
+                "V2__index.sql",
+                "-- rehab:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS items_name ON items (name);",
+            ),
+            ("V3__more.sql", "ALTER TABLE items ADD COLUMN note text;"),
+        ],
+    );
+    let dir = dir.to_str().unwrap();
+    db.rehab(&["--migrations", dir, "migrate"]).ok();
+    db.client().batch_execute("CREATE TABLE stray (id int)").unwrap();
+    let run = db.rehab(&["--migrations", dir, "reset", "--yes"]).ok();
+    assert!(run.stderr.contains("1 migration(s) applied in one transaction"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "V2 index is marked no-transaction: it and the 1 migration(s) after it run now, after the reset's commit"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.applied_versions(), vec![1, 2, 3]);
+    assert!(db.scalar::<bool>("SELECT to_regclass('stray') IS NULL"));
+    assert!(db.scalar::<bool>("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass"));
+    let json = db.rehab(&["--migrations", dir, "--format", "json", "reset", "--yes"]).ok().json();
+    let versions: Vec<i64> =
+        json["migrate"]["applied"].as_array().unwrap().iter().map(|s| s["version"].as_i64().unwrap()).collect();
+    assert_eq!(versions, vec![1, 2, 3], "{json}");
+}
