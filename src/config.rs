@@ -95,6 +95,61 @@ pub struct DoctorSection {
     pub replica_lag_warn_secs: f64,
 }
 
+impl DoctorSection {
+    /// Thresholds that contradict each other or make no sense, named by key: a WARN level above its FAIL
+    /// level would never warn, a negative time or count never matches, a percentage outside 0..=100 never fires.
+    fn validate(&self) -> Result<(), String> {
+        let pairs = [
+            ("sequence_warn_pct", self.sequence_warn_pct, "sequence_fail_pct", self.sequence_fail_pct),
+            ("connections_warn_pct", self.connections_warn_pct, "connections_fail_pct", self.connections_fail_pct),
+            ("wraparound_warn_pct", self.wraparound_warn_pct, "wraparound_fail_pct", self.wraparound_fail_pct),
+        ];
+        for (warn_key, warn, fail_key, fail) in pairs {
+            if warn > fail {
+                return Err(format!(
+                    "{warn_key} = {warn} is above {fail_key} = {fail}: the warning level must not exceed the failure level"
+                ));
+            }
+        }
+        if self.projection_lag_warn > self.projection_lag_fail {
+            return Err(format!(
+                "projection_lag_warn = {} is above projection_lag_fail = {}: the warning level must not exceed the failure level",
+                self.projection_lag_warn, self.projection_lag_fail
+            ));
+        }
+        let percents = [
+            ("sequence_warn_pct", self.sequence_warn_pct),
+            ("sequence_fail_pct", self.sequence_fail_pct),
+            ("connections_warn_pct", self.connections_warn_pct),
+            ("connections_fail_pct", self.connections_fail_pct),
+            ("wraparound_warn_pct", self.wraparound_warn_pct),
+            ("wraparound_fail_pct", self.wraparound_fail_pct),
+            ("dead_tuple_warn_pct", self.dead_tuple_warn_pct),
+            ("cache_hit_warn_pct", self.cache_hit_warn_pct),
+        ];
+        for (key, value) in percents {
+            if !(0.0..=100.0).contains(&value) {
+                return Err(format!("{key} = {value} is not a percentage from 0 to 100"));
+            }
+        }
+        let non_negative = [
+            ("latency_warn_ms", self.latency_warn_ms),
+            ("replica_lag_warn_secs", self.replica_lag_warn_secs),
+            ("projection_lag_warn", self.projection_lag_warn as f64),
+            ("projection_lag_fail", self.projection_lag_fail as f64),
+            ("dead_tuple_min", self.dead_tuple_min as f64),
+            ("cache_hit_min_blocks", self.cache_hit_min_blocks as f64),
+            ("largest_tables", self.largest_tables as f64),
+        ];
+        for (key, value) in non_negative {
+            if value.is_nan() || value < 0.0 {
+                return Err(format!("{key} = {value} is negative: use 0 or more"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for DoctorSection {
     fn default() -> Self {
         Self {
@@ -170,6 +225,14 @@ impl LoadedConfig {
     pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Self> {
         let path = match explicit {
             Some(p) => {
+                if p.is_dir() {
+                    return Err(CliError::usage(format!("config file {} is a folder, not a file", p.display()))
+                        .with_hint(format!(
+                            "point --config / REHAB_CONFIG at the file, e.g. {}",
+                            p.join(FILE_NAME).display()
+                        ))
+                        .into());
+                }
                 if !p.is_file() {
                     return Err(CliError::usage(format!("config file {} does not exist", p.display()))
                         .with_hint("check --config / REHAB_CONFIG, or copy config.example.toml to rehab.toml")
@@ -197,6 +260,10 @@ impl LoadedConfig {
                 e.message().trim_end()
             ))
             .with_hint("config.example.toml documents every key")
+        })?;
+        file.doctor.validate().map_err(|problem| {
+            CliError::usage(format!("invalid config file {}: [doctor] {problem}", path.display()))
+                .with_hint("config.example.toml documents every [doctor] key and its default")
         })?;
         Ok(Self { path: Some(path), file, text })
     }

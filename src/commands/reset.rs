@@ -166,17 +166,14 @@ fn reset_locked(
 
 impl Report for ResetReport {
     fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        const SHOWN: usize = 4;
         if self.dropped.is_empty() {
             writeln!(out, "{} holds no objects.", self.database)?;
         } else {
+            // Every object, one per line: the one a reset exists to find (a leftover enum) must not hide
+            // behind "and 15 more".
             let mut t = table::new(&["Kind", "Count", "Objects"]);
             for g in &self.dropped {
-                let mut names = g.objects.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-                if g.count > SHOWN {
-                    names.push_str(&format!(" and {} more", g.count - SHOWN));
-                }
-                t.add_row(vec![g.kind.clone(), g.count.to_string(), names]);
+                t.add_row(vec![g.kind.clone(), g.count.to_string(), g.objects.join("\n")]);
             }
             writeln!(out, "{t}")?;
         }

@@ -12,7 +12,7 @@ use super::migrate::{self, MigrateReport};
 use super::seed::{self, SeedReport};
 use crate::app::Ctx;
 use crate::cli::{MigrateArgs, SetupArgs};
-use crate::db::{admin, quote_ident};
+use crate::db::admin;
 use crate::error::sqlstate_of;
 use crate::output::Report;
 use crate::seed::SeedOptions;
@@ -30,8 +30,11 @@ pub struct SetupReport {
 
 pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
     let s = &ctx.settings;
-    // Validate the migrations before creating anything.
+    // Validate the migrations and the seed profile before creating anything.
     let catalog = s.catalog()?;
+    if args.seed {
+        crate::seed::profile::Profile::load(&s.seed_profile, 1.0)?;
+    }
     let wait = Duration::from_secs(args.wait);
     // Connect to the target first: on managed servers the maintenance database may be off limits.
     let (mut client, created) = match ctx.connect_waiting(wait) {
@@ -44,10 +47,8 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
                     s.conn.dbname, s.maintenance_db
                 )
             })?;
+            // Reported once, on stdout, by the report ("Database ...: created.").
             let created = admin::create_database(&mut admin_client, &s.conn.dbname)?;
-            if created {
-                ctx.out().status(&format!("created database {}", quote_ident(&s.conn.dbname)));
-            }
             (ctx.connect()?, created)
         }
         Err(e) => return Err(e),

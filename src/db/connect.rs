@@ -161,7 +161,16 @@ pub fn login_refused(sqlstate: &str) -> bool {
 pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
     let target = info.redacted();
     let cause = describe(err);
+    let password_refused = err.code().is_some_and(|c| login_refused(c.code())) || cause.contains("password missing");
     let hint = match err.code() {
+        _ if password_refused && info.password.is_none() && info.pgpass_ignored.is_some() => {
+            let path = info.pgpass_ignored.as_deref().map(std::path::Path::display);
+            let path = path.map(|p| p.to_string()).unwrap_or_default();
+            format!(
+                "the password file {path} was ignored because group or others can read it (libpq ignores it too): \
+                 run `chmod 0600 {path}`"
+            )
+        }
         Some(c) if login_refused(c.code()) => {
             format!("check the user and password for `{}` (in the URL, PGPASSWORD or ~/.pgpass)", info.user)
         }

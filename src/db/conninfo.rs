@@ -61,6 +61,9 @@ pub struct ConnInfo {
     pub sslrootcert: Option<PathBuf>,
     pub connect_timeout: Option<Duration>,
     pub options: Option<String>,
+    /// A password file that was skipped because group or others can read it, so a refused login can say
+    /// why the password it holds was not used.
+    pub pgpass_ignored: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ConnInfo {
@@ -140,9 +143,14 @@ impl ConnInfo {
             sslrootcert,
             connect_timeout,
             options: parts.options,
+            pgpass_ignored: None,
         };
         if info.password.is_none() {
-            info.password = pgpass_password(&info, env);
+            match pgpass_password(&info, env) {
+                PgPass::Found(password) => info.password = Some(password),
+                PgPass::Ignored(path) => info.pgpass_ignored = Some(path),
+                PgPass::None => {}
+            }
         }
         Ok(info)
     }
@@ -238,13 +246,32 @@ pub fn check_dbname(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// What the password file gave.
+enum PgPass {
+    Found(String),
+    /// It exists but group or others can read it: ignored, as libpq does.
+    Ignored(PathBuf),
+    None,
+}
+
 /// The password from the password file (`PGPASSFILE` or `~/.pgpass`), as libpq would pick it.
-fn pgpass_password(info: &ConnInfo, env: EnvLookup<'_>) -> Option<String> {
-    let path = env("PGPASSFILE").map(PathBuf::from).or_else(|| env("HOME").map(|h| Path::new(&h).join(".pgpass")))?;
-    if !path.is_file() || !permissions_private(&path) {
-        return None;
+fn pgpass_password(info: &ConnInfo, env: EnvLookup<'_>) -> PgPass {
+    let Some(path) =
+        env("PGPASSFILE").map(PathBuf::from).or_else(|| env("HOME").map(|h| Path::new(&h).join(".pgpass")))
+    else {
+        return PgPass::None;
+    };
+    if !path.is_file() {
+        return PgPass::None;
     }
-    let file = postgres_secrets::PgPass::open(&path).ok()?;
+    if !permissions_private(&path) {
+        return PgPass::Ignored(path);
+    }
+    matching_password(&path, info).map_or(PgPass::None, PgPass::Found)
+}
+
+fn matching_password(path: &Path, info: &ConnInfo) -> Option<String> {
+    let file = postgres_secrets::PgPass::open(path).ok()?;
     // libpq matches a socket connection against the host name `localhost`.
     let host = if info.is_socket() { "localhost" } else { info.host.as_str() };
     let query = postgres_secrets::pgpass::CredentialQuery::default()

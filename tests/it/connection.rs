@@ -32,6 +32,11 @@ fn a_wrong_password_gives_a_clear_error_without_the_password() {
     std::fs::write(&pgpass, format!("127.0.0.1:{}:*:postgres:right-pass\n", cluster.port)).unwrap();
     std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSFILE", &pgpass).ok();
+    // The same file readable by others is ignored, as libpq does, and the refusal says so and how to fix it.
+    std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let run = Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSFILE", &pgpass).run().code(1);
+    let says = format!("the password file {} was ignored because group or others can read it", pgpass.display());
+    assert!(run.stderr.contains(&says) && run.stderr.contains("chmod 0600"), "{}", run.stderr);
 }
 
 #[test]

@@ -409,13 +409,15 @@ fn dead_tuples_in_a_large_table_warn() {
 fn thresholds_come_from_the_config() {
     let db = TestDb::new("doctor_thresholds");
     let config = "latency_warn_ms = 0.0\nconnections_warn_pct = 0.0\nwraparound_warn_pct = 0.0\n\
-                  cache_hit_warn_pct = 101.0\ncache_hit_min_blocks = 1";
-    // Block accesses of a new database count once a session that made them exits (101 % can never be met).
-    wait_for(&db, "SELECT count(*) FROM pg_stat_database WHERE datname = current_database() AND blks_hit > 0");
+                  cache_hit_warn_pct = 100.0\ncache_hit_min_blocks = 999999999";
     let json = doctor(&db, config, &["--only", "connection,activity,maintenance"]).ok().json();
-    for id in ["connection/latency", "activity/connections", "maintenance/wraparound", "maintenance/cache_hit"] {
+    for id in ["connection/latency", "activity/connections", "maintenance/wraparound"] {
         assert_eq!(status(&json, id), "warn", "{id}: {json:#}");
     }
+    // A fresh database's hit ratio may well be 100 % (a 100 % threshold then never warns, and one above 100 is
+    // refused), so the cache check shows its configured minimum instead.
+    let cache = json["checks"].as_array().unwrap().iter().find(|c| c["name"] == "cache_hit").unwrap();
+    assert!(cache["detail"].as_str().unwrap().contains("judged from 999999999"), "{cache}");
     assert!(json["checks"].as_array().unwrap().iter().all(|c| c["group"] != "schema"));
     // An unknown key is a configuration error naming it.
     std::fs::write(db.dir.join("rehab.toml"), "[doctor]\nlag_warn = 1\n").unwrap();

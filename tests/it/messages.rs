@@ -84,3 +84,75 @@ fn the_hint_follows_the_cause_read_only_privilege_and_a_lost_connection() {
     assert!(run.stderr.contains("run the command again"), "{}", run.stderr);
     assert_eq!(db.applied_versions(), vec![1]);
 }
+
+#[test]
+fn libpq_variables_with_bad_values_are_named() {
+    let db = TestDb::named("msg_pg_vars");
+    for (var, value, says) in [
+        ("PGPORT", "abc", "PGPORT=`abc` is not a port"),
+        ("PGPORT", "0", "PGPORT=`0` is port 0"),
+        ("PGSSLMODE", "bogus", "PGSSLMODE=`bogus` is not an sslmode"),
+        ("PGCONNECT_TIMEOUT", "abc", "PGCONNECT_TIMEOUT=`abc` is not a connect timeout"),
+    ] {
+        crate::support::Rehab::new(&db.dir).env(var, value).arg("current").run().code(2).stderr_has(says);
+    }
+}
+
+#[test]
+fn config_mistakes_are_named_before_anything_runs() {
+    let db = TestDb::named("msg_config");
+    // --config pointing at a folder.
+    db.rehab(&["--config", db.dir.to_str().unwrap(), "current"]).run().code(2).stderr_has("is a folder, not a file");
+    // Doctor thresholds that contradict each other, or are negative, name the key.
+    for (toml, says) in [
+        (
+            "[doctor]\nsequence_warn_pct = 99\nsequence_fail_pct = 90\n",
+            "sequence_warn_pct = 99 is above sequence_fail_pct = 90",
+        ),
+        ("[doctor]\nprojection_lag_warn = 500\nprojection_lag_fail = 10\n", "projection_lag_warn = 500 is above"),
+        ("[doctor]\nlatency_warn_ms = -5\n", "latency_warn_ms = -5 is negative"),
+        ("[doctor]\ncache_hit_warn_pct = 150\n", "cache_hit_warn_pct = 150 is not a percentage"),
+    ] {
+        std::fs::write(db.dir.join("rehab.toml"), toml).unwrap();
+        db.rehab(&["doctor"]).run().code(2).stderr_has(says).stderr_has("[doctor]");
+    }
+    // setup --seed with an unknown seed_profile fails before it creates or migrates anything.
+    let url = db.url();
+    std::fs::write(
+        db.dir.join("rehab.toml"),
+        format!("default_env = \"dev\"\n[environments.dev]\nurl = \"{url}\"\nseed_profile = \"nope\"\n"),
+    )
+    .unwrap();
+    crate::support::Rehab::new(&db.dir)
+        .args(&["setup", "--seed"])
+        .run()
+        .code(2)
+        .stderr_has("unknown seed profile `nope`");
+    assert!(!db.exists(), "setup created the database before refusing the profile");
+}
+
+#[test]
+fn setup_says_created_once_and_reset_counts_agree() {
+    let db = TestDb::named("msg_once");
+    let run = db.rehab(&["setup"]).ok();
+    assert!(run.stdout.contains(": created."), "{}", run.stdout);
+    assert!(!run.stderr.contains("created database"), "said twice:\n{}", run.stderr);
+    // Five leftover enums: every one is listed, none hidden behind "and N more".
+    let mut c = db.client();
+    for i in 1..=5 {
+        c.batch_execute(&format!("CREATE TYPE public.leftover_{i} AS ENUM ('a')")).unwrap();
+    }
+    let run = db.rehab(&["reset", "--dry-run"]).ok();
+    for i in 1..=5 {
+        assert!(run.stdout.contains(&format!("leftover_{i}")), "leftover_{i} hidden:\n{}", run.stdout);
+    }
+    assert!(!run.stdout.contains(" more"), "{}", run.stdout);
+    let run = db.rehab(&["reset", "--yes"]).ok();
+    let dropped = |text: &str, word: &str| -> Option<String> {
+        let at = text.find(word)? + word.len();
+        Some(text[at..].split_whitespace().next()?.to_string())
+    };
+    let on_stdout = dropped(&run.stdout, "Dropped ").expect("stdout names the count");
+    let on_stderr = dropped(&run.stderr, "reset committed: ").expect("stderr names the count");
+    assert_eq!(on_stdout, on_stderr, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+}
