@@ -5,8 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use postgres::{Client, Transaction};
-use refinery::{Runner, Target};
+use postgres::{Client, GenericClient, Transaction};
 use serde::Serialize;
 
 use super::catalog::{Migration, MigrationCatalog};
@@ -97,13 +96,15 @@ fn migrate_locked(
     on_start: OnStart<'_>,
 ) -> Result<Migrated> {
     let (pending, newest_applied) = plan(client, catalog, target)?;
-    let all = catalog.refinery_migrations();
+    if !pending.is_empty() {
+        ensure_history_table(client)?;
+    }
     let mut done = Vec::with_capacity(pending.len());
     let total = pending.len();
     for (i, m) in pending.into_iter().enumerate() {
         on_start(m, i, total);
         let started = Instant::now();
-        if let Err(e) = apply_one(client, &all, m) {
+        if let Err(e) = apply_one(client, m) {
             return Err(failed(e, &done));
         }
         done.push(step(m, Some(started.elapsed())));
@@ -157,30 +158,45 @@ pub fn apply_in_transaction<'c>(
 ) -> Result<(Vec<AppliedStep>, &'c [Migration])> {
     let inside = catalog.migrations.iter().take_while(|m| !m.up.no_transaction).count();
     let (now, later) = catalog.migrations.split_at(inside);
-    tx.batch_execute(&format!(
-        "CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INT4 PRIMARY KEY, name VARCHAR(255), \
-         applied_on VARCHAR(255), checksum VARCHAR(255))"
-    ))
-    .context("could not create the migration history table")?;
-    let insert = tx
-        .prepare(&format!("INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ($1, $2, $3, $4)"))
-        .context("could not prepare the history insert")?;
+    ensure_history_table(tx)?;
     let mut done = Vec::with_capacity(now.len());
     for (i, m) in now.iter().enumerate() {
         on_start(m, i, now.len());
         let started = Instant::now();
-        tx.batch_execute(&m.up.sql).map_err(|e| {
-            let err = sql_error::from_postgres(&m.up, &e, &m.up.sql, 1);
-            let sqlstate = err.sqlstate.clone();
-            CliError::failure(format!("migration failed: {err}")).with_sqlstate(sqlstate.as_deref())
+        split::execute_each(tx, &m.up).and_then(|()| record(tx, m)).map_err(|e| {
+            let sqlstate = e.sqlstate.clone();
+            CliError::failure(format!("migration failed: {e}")).with_sqlstate(sqlstate.as_deref())
         })?;
-        // refinery writes applied_on as RFC 3339 in UTC.
-        let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-        tx.execute(&insert, &[&m.version, &m.name, &applied_on, &m.checksum().to_string()])
-            .with_context(|| format!("could not record V{} in {HISTORY_TABLE}", m.version))?;
         done.push(step(m, Some(started.elapsed())));
     }
     Ok((done, later))
+}
+
+/// refinery's history table, created as refinery creates it, so refinery-made and rehab-made rows are alike.
+fn ensure_history_table(client: &mut impl GenericClient) -> Result<()> {
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INT4 PRIMARY KEY, name VARCHAR(255), \
+             applied_on VARCHAR(255), checksum VARCHAR(255))"
+        ))
+        .context("could not create the migration history table")
+}
+
+/// Records `m` as applied, in refinery's row format (RFC 3339 UTC time, decimal checksum).
+fn record(client: &mut impl GenericClient, m: &Migration) -> std::result::Result<(), ScriptError> {
+    let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    client
+        .execute(
+            &format!("INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ($1, $2, $3, $4)"),
+            &[&m.version, &m.name, &applied_on, &m.checksum().to_string()],
+        )
+        .map(|_| ())
+        .map_err(|e| {
+            let mut err = sql_error::from_postgres(&m.up, &e, "", 1);
+            err.message = format!("could not record V{} in {HISTORY_TABLE}: {}", m.version, err.message);
+            err.line = None;
+            err
+        })
 }
 
 fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {
@@ -193,18 +209,24 @@ fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {
     }
 }
 
-fn apply_one(client: &mut Client, all: &[refinery::Migration], m: &Migration) -> std::result::Result<(), ScriptError> {
-    let runner = Runner::new(all).set_grouped(true);
+/// Applies one migration and records it. A transactional one runs statement by statement inside one
+/// transaction with its history row (so a failing statement is known, and named by its line, even when the
+/// server gives no position, as for `SELECT 1/0`); a no-transaction one runs statement by statement in
+/// autocommit and is recorded afterwards. The order and the row are what refinery's grouped runner writes.
+fn apply_one(client: &mut Client, m: &Migration) -> std::result::Result<(), ScriptError> {
     if m.up.no_transaction {
         split::execute_each(client, &m.up)?;
-        runner
-            .set_target(Target::FakeVersion(m.version))
-            .run(client)
-            .map_err(|e| sql_error::from_refinery(&m.up, &e))?;
-    } else {
-        runner.set_target(Target::Version(m.version)).run(client).map_err(|e| sql_error::from_refinery(&m.up, &e))?;
+        return record(client, m);
     }
-    Ok(())
+    let connection_error = |e: postgres::Error| {
+        let mut err = sql_error::from_postgres(&m.up, &e, "", 1);
+        err.line = None;
+        err
+    };
+    let mut tx = client.transaction().map_err(connection_error)?;
+    split::execute_each(&mut tx, &m.up)?;
+    record(&mut tx, m)?;
+    tx.commit().map_err(connection_error)
 }
 
 fn failed(e: ScriptError, done: &[AppliedStep]) -> anyhow::Error {

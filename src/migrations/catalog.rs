@@ -193,11 +193,6 @@ impl MigrationCatalog {
         self.migrations.binary_search_by_key(&version, |m| m.version).ok().map(|i| &self.migrations[i])
     }
 
-    /// Every migration in refinery's form, for its runner.
-    pub fn refinery_migrations(&self) -> Vec<refinery::Migration> {
-        self.migrations.iter().map(|m| m.refinery.clone()).collect()
-    }
-
     pub fn latest_version(&self) -> Option<i32> {
         self.migrations.last().map(|m| m.version)
     }

@@ -20,7 +20,7 @@ pub struct Statement<'a> {
 
 /// Runs `script` one statement at a time; an error names the script, the line and the server's message.
 /// Without a position from the server, the failing statement's first line is the best pointer.
-pub fn execute_each(client: &mut postgres::Client, script: &Script) -> Result<(), ScriptError> {
+pub fn execute_each(client: &mut impl postgres::GenericClient, script: &Script) -> Result<(), ScriptError> {
     for statement in statements(&script.sql) {
         client.batch_execute(statement.sql).map_err(|e| {
             let mut err = sql_error::from_postgres(script, &e, statement.sql, statement.line);

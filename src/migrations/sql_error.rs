@@ -3,7 +3,6 @@
 use std::fmt;
 
 use postgres::error::ErrorPosition;
-use refinery::error::Kind;
 
 use super::catalog::Script;
 
@@ -65,16 +64,4 @@ pub fn from_postgres(script: &Script, err: &postgres::Error, sql: &str, first_li
         partial: script.no_transaction,
         sqlstate: Some(db.code().code().to_string()),
     }
-}
-
-/// An error from refinery's runner while it ran `script` whole.
-pub fn from_refinery(script: &Script, err: &refinery::Error) -> ScriptError {
-    if let Kind::Connection(_, source) = err.kind()
-        && let Some(pg) = source.downcast_ref::<postgres::Error>()
-    {
-        let mut e = from_postgres(script, pg, &script.sql, 1);
-        e.partial = false;
-        return e;
-    }
-    ScriptError { file: script.file_name.clone(), line: None, message: err.to_string(), partial: false, sqlstate: None }
 }

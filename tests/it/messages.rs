@@ -156,3 +156,24 @@ fn setup_says_created_once_and_reset_counts_agree() {
     let on_stderr = dropped(&run.stderr, "reset committed: ").expect("stderr names the count");
     assert_eq!(on_stdout, on_stderr, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn a_runtime_error_in_an_up_script_names_the_line_of_its_statement() {
+    let db = TestDb::new("msg_runtime_line");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__ok.sql", "CREATE TABLE t (id int);"),
+            (
+                "V2__bad.sql",
+                "INSERT INTO t VALUES (1);\n\n-- the next one fails at run time, with no position\nSELECT 1/0;\n",
+            ),
+        ],
+    );
+    let run = db.rehab(&["--migrations", dir.to_str().unwrap(), "migrate"]).run().code(1);
+    assert!(run.stderr.contains("V2__bad.sql line 4: ERROR: division by zero"), "{}", run.stderr);
+    assert!(run.stderr.contains("applied before it in this run, and kept: V1 ok"), "{}", run.stderr);
+    // Nothing of V2 stayed: its statements ran in one transaction with its history row.
+    assert_eq!(db.applied_versions(), vec![1]);
+    assert_eq!(db.scalar::<i64>("SELECT count(*) FROM t"), 0);
+}
