@@ -58,6 +58,7 @@ pub fn long_queries(ctx: &mut CheckCtx) -> CheckResult {
             format!("{} running longer than {}: {}", found.len(), human_secs(secs as f64), list(&found, 3)),
             "SELECT pg_cancel_backend(<pid>) if it should not run that long; set statement_timeout for the role",
         )
+        .with_objects(found)
     })
 }
 
@@ -77,6 +78,7 @@ pub fn idle_in_transaction(ctx: &mut CheckCtx) -> CheckResult {
             ),
             "they hold locks and stop vacuum: SELECT pg_terminate_backend(<pid>); set idle_in_transaction_session_timeout",
         )
+        .with_objects(found)
     })
 }
 
@@ -112,7 +114,8 @@ pub fn blocked_sessions(ctx: &mut CheckCtx) -> CheckResult {
         Status::Warn,
         format!("{} blocked: {}", found.len(), list(&found, 3)),
         "end the blocking transaction (COMMIT/ROLLBACK in its client, or SELECT pg_terminate_backend(<blocking pid>))",
-    ))
+    )
+    .with_objects(found))
 }
 
 pub fn prepared_transactions(ctx: &mut CheckCtx) -> CheckResult {
@@ -135,5 +138,6 @@ pub fn prepared_transactions(ctx: &mut CheckCtx) -> CheckResult {
         Status::Warn,
         format!("{} prepared transactions: {}", found.len(), list(&found, 3)),
         "they hold locks and stop vacuum until resolved: COMMIT PREPARED '<gid>' or ROLLBACK PREPARED '<gid>'",
-    ))
+    )
+    .with_objects(found))
 }

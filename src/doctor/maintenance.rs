@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{CheckCtx, CheckResult, Outcome, Status, human_bytes, human_secs, list, worst};
+use super::{CheckCtx, CheckResult, Outcome, Status, human_bytes, human_secs, join, worst};
 
 pub fn wraparound(ctx: &mut CheckCtx) -> CheckResult {
     let (warn, fail) = (ctx.limits.wraparound_warn_pct, ctx.limits.wraparound_fail_pct);
@@ -60,14 +60,16 @@ pub fn vacuum(ctx: &mut CheckCtx) -> CheckResult {
             bloated.push(format!("{name} ({dead} dead, {pct:.0}%)"));
         }
     }
+    // `tables` is at most `largest_tables` long (the query's LIMIT) and only gives context: shown whole.
     Ok(if bloated.is_empty() {
-        Outcome::ok(list(&tables, top as usize))
+        Outcome::ok(join(&tables))
     } else {
         Outcome::new(
             status,
-            format!("dead tuples above {warn_pct}%: {}. {}", bloated.join(", "), list(&tables, top as usize)),
+            format!("dead tuples above {warn_pct}%: {}. {}", bloated.join(", "), join(&tables)),
             "VACUUM (ANALYZE) the table; if autovacuum cannot keep up, lower its autovacuum_vacuum_scale_factor",
         )
+        .with_objects(bloated)
     })
 }
 
@@ -121,5 +123,5 @@ pub fn size(ctx: &mut CheckCtx) -> CheckResult {
             format!("{name} ~{} ({rows})", human_bytes(bytes))
         })
         .collect();
-    Ok(Outcome::ok(format!("database {}; largest: {}", human_bytes(db as f64), list(&tables, top as usize))))
+    Ok(Outcome::ok(format!("database {}; largest: {}", human_bytes(db as f64), join(&tables))))
 }

@@ -42,6 +42,7 @@ pub fn pending(ctx: &mut CheckCtx) -> CheckResult {
             format!("{} not applied: {}", found.len(), list(&found, 5)),
             "run `rehab migrate` (an out-of-order one needs a version above the newest applied)",
         )
+        .with_objects(found)
     })
 }
 
@@ -55,6 +56,7 @@ pub fn divergent(ctx: &mut CheckCtx) -> CheckResult {
             format!("{} edited after they were applied: {}", found.len(), list(&found, 3)),
             "restore the applied file as it was (git checkout) and put the change in a new migration",
         )
+        .with_objects(found)
     })
 }
 
@@ -69,6 +71,7 @@ pub fn missing(ctx: &mut CheckCtx) -> CheckResult {
             format!("{} applied but unknown here: {}", found.len(), list(&found, 3)),
             "use the rehab build (or --migrations folder) that applied them, or restore the files",
         )
+        .with_objects(found)
     })
 }
 
@@ -82,6 +85,7 @@ pub fn lock(ctx: &mut CheckCtx) -> CheckResult {
                 "a migration command is running; if it is stuck: SELECT pg_terminate_backend({}) (the lock goes with the session)",
                 h.pid
             ),
-        ),
+        )
+        .with_objects(vec![h.to_string()]),
     })
 }

@@ -10,7 +10,6 @@ mod projections;
 mod replication;
 mod schema;
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -73,26 +72,40 @@ pub fn worst(a: Status, b: Status) -> Status {
     if b.rank() > a.rank() { b } else { a }
 }
 
-/// What a check found: a status, one line of detail, and what fixes it.
+/// What a check found: a status, one line of detail, what fixes it, and every object at fault.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub status: Status,
     pub detail: String,
     pub hint: Option<String>,
+    /// Every object the check found at fault, each in the words its detail uses. The detail may show only
+    /// the first few (see [`list`]); this never leaves one out, so a script acting on them gets them all.
+    pub objects: Vec<String>,
 }
 
 impl Outcome {
     pub fn ok(detail: impl Into<String>) -> Self {
-        Self { status: Status::Ok, detail: detail.into(), hint: None }
+        Self { status: Status::Ok, detail: detail.into(), hint: None, objects: Vec::new() }
     }
 
     pub fn skip(detail: impl Into<String>) -> Self {
-        Self { status: Status::Skip, detail: detail.into(), hint: None }
+        Self { status: Status::Skip, detail: detail.into(), hint: None, objects: Vec::new() }
     }
 
     pub fn new(status: Status, detail: impl Into<String>, hint: impl Into<String>) -> Self {
         let hint = hint.into();
-        Self { status, detail: detail.into(), hint: (status != Status::Ok && !hint.is_empty()).then_some(hint) }
+        Self {
+            status,
+            detail: detail.into(),
+            hint: (status != Status::Ok && !hint.is_empty()).then_some(hint),
+            objects: Vec::new(),
+        }
+    }
+
+    /// The objects at fault (all of them, whatever the detail shows).
+    pub fn with_objects(mut self, objects: Vec<String>) -> Self {
+        self.objects = objects;
+        self
     }
 }
 
@@ -210,6 +223,8 @@ pub struct CheckRow {
     pub status: Status,
     pub detail: String,
     pub hint: Option<String>,
+    /// Every object at fault ([`Outcome::objects`]); empty when there is none or the check does not list any.
+    pub objects: Vec<String>,
     /// How long the check took, in milliseconds.
     pub ms: f64,
 }
@@ -234,6 +249,7 @@ pub fn run(ctx: &mut CheckCtx, checks: &[&DoctorCheck]) -> Vec<CheckRow> {
                 status: outcome.status,
                 detail: outcome.detail,
                 hint: outcome.hint,
+                objects: outcome.objects,
                 ms: (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0,
             }
         })
@@ -271,13 +287,50 @@ fn from_error(err: &anyhow::Error, timeout_ms: u64) -> Outcome {
     Outcome::new(Status::Error, format!("could not run: {err:#}"), "")
 }
 
-/// At most `max` items joined with "; ", then how many more there are.
-pub fn list(items: &[String], max: usize) -> String {
-    let mut text = items.iter().take(max).cloned().collect::<Vec<_>>().join("; ");
-    if items.len() > max {
-        write!(text, "; and {} more", items.len() - max).unwrap();
+/// Where a shortened list points: every check puts the whole list in its `objects`, which JSON prints.
+const SEE_ALL: &str = "rehab doctor --format json lists all";
+
+/// Joins `parts` with "; ": the one place doctor text is joined that way, so it alone keeps `;;` out.
+/// Parts are trimmed and empty ones dropped; a part that is an SQL statement keeps its one closing `;`
+/// and is followed by a space only.
+pub fn join<S: AsRef<str>>(parts: &[S]) -> String {
+    let mut text = String::new();
+    for part in parts {
+        let part = part.as_ref().trim().trim_start_matches(';').trim_start();
+        let core = part.trim_end_matches(';').trim_end();
+        if core.is_empty() {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(if text.ends_with(';') { " " } else { "; " });
+        }
+        text.push_str(core);
+        if part.ends_with(';') {
+            text.push(';');
+        }
     }
     text
+}
+
+/// The first `max` of `items` (objects at fault, also in the check's `objects`), then how many more
+/// there are and where to see them all.
+pub fn list(items: &[String], max: usize) -> String {
+    shortened(items, max, |more| format!("and {more} more ({SEE_ALL})"))
+}
+
+/// The first `max` of `statements` (one per object at fault), then how many objects need the same.
+pub fn statements(statements: &[String], max: usize) -> String {
+    shortened(statements, max, |more| format!("and the same for the other {more} ({SEE_ALL})"))
+}
+
+fn shortened(items: &[String], max: usize, more: impl Fn(usize) -> String) -> String {
+    if items.len() <= max {
+        return join(items);
+    }
+    let mut parts: Vec<&str> = items[..max].iter().map(String::as_str).collect();
+    let rest = more(items.len() - max);
+    parts.push(&rest);
+    join(&parts)
 }
 
 /// A duration in seconds for people: `42 s`, `3 min`, `5 h`, `2 d`.
@@ -328,9 +381,23 @@ mod tests {
 
     #[test]
     fn helpers_format_for_people() {
-        assert_eq!(list(&["a".into(), "b".into(), "c".into()], 2), "a; b; and 1 more");
+        let abc = ["a".to_string(), "b".into(), "c".into()];
+        assert_eq!(list(&abc, 2), "a; b; and 1 more (rehab doctor --format json lists all)");
+        assert_eq!(list(&abc, 3), "a; b; c");
         assert_eq!(human_secs(90.0), "90 s");
         assert_eq!(human_secs(3600.0), "60 min");
         assert_eq!(human_bytes(1536.0), "1.5 kB");
+    }
+
+    #[test]
+    fn joined_text_never_holds_a_double_semicolon() {
+        let drops = ["DROP TYPE a;".to_string(), "DROP TYPE b;".into(), "DROP TYPE c;".into()];
+        assert_eq!(
+            statements(&drops, 2),
+            "DROP TYPE a; DROP TYPE b; and the same for the other 1 (rehab doctor --format json lists all)"
+        );
+        assert_eq!(join(&["x;;", "", " ; ", ";y", "z"]), "x; y; z");
+        assert_eq!(join(&["DROP TYPE a;", "DROP TYPE b;"]), "DROP TYPE a; DROP TYPE b;");
+        assert_eq!(join::<&str>(&[]), "");
     }
 }

@@ -1,11 +1,12 @@
 //! projections: how far each projection is behind the event store head, failed rebuilds, and
-//! projections that stopped moving while events keep arriving. SKIP where the schema is not there.
+//! projections that stopped moving while events keep arriving. SKIP where rehab's event store is not there
+//! (see [`unavailable`]).
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use postgres::Client;
 
-use super::{CheckCtx, CheckResult, Outcome, Status, human_secs, list, worst};
+use super::{CheckCtx, CheckResult, Outcome, Status, human_secs, join, list, worst};
 
 /// The newest event: its position (the head) and when it was recorded.
 struct Head {
@@ -23,14 +24,26 @@ struct Projection {
     target: Option<i64>,
 }
 
-/// True when both tables exist; otherwise the checks SKIP (schema not migrated).
-fn present(client: &mut Client) -> Result<bool> {
+/// The SKIP to report when the projection checks cannot run here, or `None` when they can. This is the one
+/// place that decides what "rehab's schema" is: a database is rehab's when `event_store.events` (V1) exists.
+/// Without it (an empty database, someone else's tables) there is no event store to measure against; with it
+/// but without `projections.projection_versions` (V2) the migrations stopped part way.
+fn unavailable(client: &mut Client) -> Result<Option<Outcome>> {
     let row = client.query_one(
-        "SELECT to_regclass('event_store.events') IS NOT NULL
-            AND to_regclass('projections.projection_versions') IS NOT NULL",
+        "SELECT to_regclass('event_store.events') IS NOT NULL,
+                to_regclass('projections.projection_versions') IS NOT NULL",
         &[],
     )?;
-    Ok(row.get(0))
+    let (events, checkpoints): (bool, bool) = (row.get(0), row.get(1));
+    Ok(if !events {
+        Some(Outcome::skip("no event store in this database"))
+    } else if !checkpoints {
+        Some(Outcome::skip(
+            "the event store has no projections.projection_versions yet: a migration is pending (see migrations/pending)",
+        ))
+    } else {
+        None
+    })
 }
 
 /// The newest event. The primary-key index answers this with a few page reads, whatever the table's size.
@@ -63,21 +76,13 @@ fn projections(client: &mut Client) -> Result<Vec<Projection>> {
         .collect())
 }
 
-/// Head and projections, or `None` without the schema.
-fn load(client: &mut Client) -> Result<Option<(Head, Vec<Projection>)>> {
-    if !present(client)? {
-        return Ok(None);
-    }
-    Ok(Some((head(client)?, projections(client)?)))
-}
-
-fn not_there() -> Outcome {
-    Outcome::skip("event_store.events or projections.projection_versions does not exist (schema not migrated)")
-}
-
 pub fn lag(ctx: &mut CheckCtx) -> CheckResult {
     let (warn, fail) = (ctx.limits.projection_lag_warn, ctx.limits.projection_lag_fail);
-    let Some((head, projections)) = load(ctx.client()?)? else { return Ok(not_there()) };
+    let client = ctx.client()?;
+    if let Some(skip) = unavailable(client)? {
+        return Ok(skip);
+    }
+    let (head, projections) = (head(client)?, projections(client)?);
     if projections.is_empty() {
         return Ok(Outcome::ok(format!("no projection registered yet; event store head at {}", head.position)));
     }
@@ -114,13 +119,14 @@ pub fn lag(ctx: &mut CheckCtx) -> CheckResult {
             format!("{} (head {}; WARN above {warn}, FAIL above {fail})", list(&behind, 5), head.position),
             "check that the projectors are running and keeping up (projections.projection_lag shows the same figures)",
         )
+        .with_objects(behind)
     })
 }
 
 pub fn rebuilds(ctx: &mut CheckCtx) -> CheckResult {
     let client = ctx.client()?;
-    if !present(client)? {
-        return Ok(not_there());
+    if let Some(skip) = unavailable(client)? {
+        return Ok(skip);
     }
     // Only the checkpoint table: a failed rebuild must show even while the event store is locked.
     let projections = projections(client)?;
@@ -137,7 +143,8 @@ pub fn rebuilds(ctx: &mut CheckCtx) -> CheckResult {
             Status::Fail,
             list(&failed, 3),
             "fix the cause in the projector, then start the rebuild again (rebuild_state = 'rebuilding')",
-        ));
+        )
+        .with_objects(failed));
     }
     let running: Vec<String> = projections
         .iter()
@@ -150,13 +157,18 @@ pub fn rebuilds(ctx: &mut CheckCtx) -> CheckResult {
     Ok(Outcome::ok(if running.is_empty() {
         format!("no failed rebuild ({} projections)", projections.len())
     } else {
-        list(&running, 5)
+        // Progress, not a fault: every running rebuild is shown.
+        join(&running)
     }))
 }
 
 pub fn stalled(ctx: &mut CheckCtx) -> CheckResult {
     let stall = ctx.limits.projection_stall_secs as f64;
-    let Some((head, projections)) = load(ctx.client()?)? else { return Ok(not_there()) };
+    let client = ctx.client()?;
+    if let Some(skip) = unavailable(client)? {
+        return Ok(skip);
+    }
+    let (head, projections) = (head(client)?, projections(client)?);
     let Some(newest) = head.recorded_at else { return Ok(Outcome::ok("no event recorded yet")) };
     let stuck: Vec<String> = projections
         .iter()
@@ -181,5 +193,6 @@ pub fn stalled(ctx: &mut CheckCtx) -> CheckResult {
             list(&stuck, 5),
             "the projector has stopped while events arrive: check its process and projections.projection_versions.last_error",
         )
+        .with_objects(stuck)
     })
 }

@@ -1,6 +1,8 @@
 //! replication: replicas and their lag, replication slots and the WAL they keep. SKIP when there are none.
+//! The detail lists every replica and slot (the server's `max_wal_senders` and `max_replication_slots`
+//! keep that short); `objects` holds only the ones at fault.
 
-use super::{CheckCtx, CheckResult, Outcome, Status, human_bytes, human_secs, list, worst};
+use super::{CheckCtx, CheckResult, Outcome, Status, human_bytes, human_secs, join, worst};
 
 pub fn replicas(ctx: &mut CheckCtx) -> CheckResult {
     let warn = ctx.limits.replica_lag_warn_secs;
@@ -25,27 +27,24 @@ pub fn replicas(ctx: &mut CheckCtx) -> CheckResult {
     if rows.is_empty() {
         return Ok(Outcome::skip("no replica connected"));
     }
-    let mut status = Status::Ok;
-    let found: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let (name, state, lag, bytes): (String, String, Option<f64>, Option<f64>) =
-                (r.get(0), r.get(1), r.get(2), r.get(3));
-            if state != "streaming" || lag.is_some_and(|l| l > warn) {
-                status = worst(status, Status::Warn);
-            }
-            format!(
-                "{name} {state}, replay lag {} ({} behind)",
-                lag.map_or_else(|| "none".into(), human_secs),
-                human_bytes(bytes.unwrap_or(0.0))
-            )
-        })
-        .collect();
-    Ok(Outcome::new(
-        status,
-        list(&found, 5),
-        "check the replica's network and load (pg_stat_replication on the primary)",
-    ))
+    let mut found = Vec::new();
+    let mut behind = Vec::new();
+    for r in &rows {
+        let (name, state, lag, bytes): (String, String, Option<f64>, Option<f64>) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        let text = format!(
+            "{name} {state}, replay lag {} ({} behind)",
+            lag.map_or_else(|| "none".into(), human_secs),
+            human_bytes(bytes.unwrap_or(0.0))
+        );
+        if state != "streaming" || lag.is_some_and(|l| l > warn) {
+            behind.push(text.clone());
+        }
+        found.push(text);
+    }
+    let status = if behind.is_empty() { Status::Ok } else { Status::Warn };
+    Ok(Outcome::new(status, join(&found), "check the replica's network and load (pg_stat_replication on the primary)")
+        .with_objects(behind))
 }
 
 pub fn slots(ctx: &mut CheckCtx) -> CheckResult {
@@ -60,26 +59,33 @@ pub fn slots(ctx: &mut CheckCtx) -> CheckResult {
         return Ok(Outcome::skip("no replication slot"));
     }
     let mut status = Status::Ok;
-    let found: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let (name, kind, active, wal, retained): (String, String, bool, String, Option<f64>) =
-                (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
-            if wal == "lost" {
-                status = worst(status, Status::Fail);
-            } else if !active {
-                status = worst(status, Status::Warn);
-            }
-            format!(
-                "{name} ({kind}) {}, wal {wal}, retains {}",
-                if active { "active" } else { "inactive" },
-                human_bytes(retained.unwrap_or(0.0))
-            )
-        })
-        .collect();
+    let mut found = Vec::new();
+    let mut at_fault = Vec::new();
+    for r in &rows {
+        let (name, kind, active, wal, retained): (String, String, bool, String, Option<f64>) =
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+        let text = format!(
+            "{name} ({kind}) {}, wal {wal}, retains {}",
+            if active { "active" } else { "inactive" },
+            human_bytes(retained.unwrap_or(0.0))
+        );
+        let this = if wal == "lost" {
+            Status::Fail
+        } else if !active {
+            Status::Warn
+        } else {
+            Status::Ok
+        };
+        if this != Status::Ok {
+            status = worst(status, this);
+            at_fault.push(text.clone());
+        }
+        found.push(text);
+    }
     Ok(Outcome::new(
         status,
-        list(&found, 5),
+        join(&found),
         "an inactive slot keeps WAL until the disk fills: if its consumer is gone, SELECT pg_drop_replication_slot('<name>')",
-    ))
+    )
+    .with_objects(at_fault))
 }

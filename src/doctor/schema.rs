@@ -1,7 +1,7 @@
 //! schema: leftovers and hazards found in the catalog (pg_type, pg_index, pg_constraint, pg_sequences),
 //! never by reading user tables.
 
-use super::{CheckCtx, CheckResult, Outcome, Status, list, worst};
+use super::{CheckCtx, CheckResult, Outcome, Status, join, list, statements, worst};
 use crate::db::{USER_SCHEMAS, quote_ident};
 
 /// `schema.name`, both quoted, for hints that are SQL.
@@ -37,8 +37,9 @@ pub fn unused_types(ctx: &mut CheckCtx) -> CheckResult {
     Ok(Outcome::new(
         Status::Warn,
         format!("{} used by no column, function or type: {}", found.len(), list(&found, 5)),
-        format!("if no function body uses them either: {}", list(&drops, 3)),
-    ))
+        format!("if no function body uses them either: {}", statements(&drops, 3)),
+    )
+    .with_objects(found))
 }
 
 /// Indexes left invalid by a failed `CREATE INDEX CONCURRENTLY` (or one still running): maintained on
@@ -68,8 +69,9 @@ pub fn invalid_indexes(ctx: &mut CheckCtx) -> CheckResult {
             found.len(),
             list(&found, 5)
         ),
-        format!("{} then create it again (or REINDEX INDEX CONCURRENTLY)", list(&fixes, 3)),
-    ))
+        format!("drop each and create it again (or REINDEX INDEX CONCURRENTLY): {}", statements(&fixes, 3)),
+    )
+    .with_objects(found))
 }
 
 /// Foreign-key and check constraints added `NOT VALID` and never validated: old rows are unchecked.
@@ -94,7 +96,8 @@ pub fn unvalidated_constraints(ctx: &mut CheckCtx) -> CheckResult {
             format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(r.get(0), r.get(1)), quote_ident(r.get(2)))
         })
         .collect();
-    Ok(Outcome::new(Status::Warn, format!("{} NOT VALID: {}", found.len(), list(&found, 5)), list(&fixes, 3)))
+    Ok(Outcome::new(Status::Warn, format!("{} NOT VALID: {}", found.len(), list(&found, 5)), statements(&fixes, 3))
+        .with_objects(found))
 }
 
 /// Foreign keys whose columns are not the leading columns of a valid, non-partial index: deleting a
@@ -129,7 +132,12 @@ pub fn unindexed_foreign_keys(ctx: &mut CheckCtx) -> CheckResult {
         .iter()
         .map(|r| format!("CREATE INDEX CONCURRENTLY ON {} ({});", qualified(r.get(0), r.get(1)), columns(r)))
         .collect();
-    Ok(Outcome::new(Status::Warn, format!("{} without an index: {}", found.len(), list(&found, 5)), list(&fixes, 3)))
+    Ok(Outcome::new(
+        Status::Warn,
+        format!("{} without an index: {}", found.len(), list(&found, 5)),
+        statements(&fixes, 3),
+    )
+    .with_objects(found))
 }
 
 pub fn tables_without_primary_key(ctx: &mut CheckCtx) -> CheckResult {
@@ -151,7 +159,8 @@ pub fn tables_without_primary_key(ctx: &mut CheckCtx) -> CheckResult {
         Status::Warn,
         format!("{} without a primary key: {}", found.len(), list(&found, 5)),
         "ALTER TABLE ... ADD PRIMARY KEY (...): logical replication and many tools need one",
-    ))
+    )
+    .with_objects(found))
 }
 
 /// Sequences that can only count up to an int2/int4 limit (their own maximum or their column's type).
@@ -199,6 +208,7 @@ pub fn sequences(ctx: &mut CheckCtx) -> CheckResult {
             list(&found, 5),
             "widen the column and the sequence to bigint (ALTER TABLE ... ALTER COLUMN ... TYPE bigint; ALTER SEQUENCE ... AS bigint) before it runs out",
         )
+        .with_objects(found)
     })
 }
 
@@ -221,8 +231,9 @@ pub fn extensions(ctx: &mut CheckCtx) -> CheckResult {
             format!("required by [database] extensions but not installed: {}", missing.join(", ")),
             format!(
                 "run `rehab setup`, or as a superuser: {}",
-                missing.iter().map(|e| format!("CREATE EXTENSION {};", quote_ident(e))).collect::<Vec<_>>().join(" ")
+                join(&missing.iter().map(|e| format!("CREATE EXTENSION {};", quote_ident(e))).collect::<Vec<_>>())
             ),
         )
+        .with_objects(missing)
     })
 }

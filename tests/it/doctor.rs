@@ -32,6 +32,30 @@ fn detail(json: &Value, id: &str) -> String {
     row(json, id)["detail"].as_str().unwrap().to_string()
 }
 
+/// The `objects` of `group/name` (every row carries the array, empty or not).
+fn objects(json: &Value, id: &str) -> Vec<String> {
+    let all = row(json, id)["objects"].as_array().unwrap_or_else(|| panic!("{id} has no objects array: {json:#}"));
+    all.iter().map(|o| o.as_str().unwrap().to_string()).collect()
+}
+
+/// The Detail cell of `check` in doctor's table, its wrapped lines joined again. The table has no line
+/// between rows, so a line whose Check cell is empty continues the row above.
+fn table_detail(table: &str, check: &str) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in table.lines().filter(|l| l.starts_with('│')) {
+        let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
+        let (name, text) = (cells[2], cells[4]);
+        match rows.last_mut() {
+            Some(last) if name.is_empty() => {
+                last.1.push(' ');
+                last.1.push_str(text);
+            }
+            _ => rows.push((name.to_string(), text.to_string())),
+        }
+    }
+    rows.into_iter().find(|(name, _)| name == check).unwrap_or_else(|| panic!("no {check} in\n{table}")).1
+}
+
 /// Statuses other than ok/skip, as `group/name=status`.
 fn problems(json: &Value) -> Vec<String> {
     json["checks"]
@@ -58,7 +82,8 @@ fn a_freshly_set_up_database_is_healthy() {
     let checks = json["checks"].as_array().unwrap();
     for c in checks {
         let keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["detail", "group", "hint", "ms", "name", "status"], "{c}");
+        assert_eq!(keys, ["detail", "group", "hint", "ms", "name", "objects", "status"], "{c}");
+        assert_eq!(c["objects"], serde_json::json!([]), "nothing is at fault: {c}");
     }
     for group in rehab::doctor::GROUPS {
         assert!(checks.iter().any(|c| c["group"] == *group), "group {group} missing");
@@ -246,9 +271,11 @@ fn projection_lag_stalls_and_failed_rebuilds_are_reported() {
     let json = doctor(&db, config, &["--only", "projections"]).ok().json();
     assert_eq!(status(&json, "projections/lag"), "warn", "{json:#}");
     assert!(detail(&json, "projections/lag").contains("adherence 10 events behind"), "{json:#}");
+    assert_eq!(objects(&json, "projections/lag"), ["adherence 10 events behind", "quality 10 events behind"]);
     assert_eq!(status(&json, "projections/stalled"), "warn");
     let stalled = detail(&json, "projections/stalled");
     assert!(stalled.contains("adherence") && !stalled.contains("quality"), "{stalled}");
+    assert_eq!(objects(&json, "projections/stalled").len(), 1, "{json:#}");
     assert_eq!(status(&json, "projections/rebuilds"), "ok");
 
     insert(&mut c, 10);
@@ -276,12 +303,30 @@ fn projection_lag_stalls_and_failed_rebuilds_are_reported() {
 }
 
 #[test]
-fn projections_skip_without_the_schema() {
+fn projections_skip_without_the_event_store() {
     let db = TestDb::new("doctor_no_schema");
-    let json = doctor(&db, "", &["--only", "projections"]).ok().json();
-    for id in ["projections/lag", "projections/rebuilds", "projections/stalled"] {
-        assert_eq!(status(&json, id), "skip", "{json:#}");
-    }
+    let ids = ["projections/lag", "projections/rebuilds", "projections/stalled"];
+    let skipped_with = |detail_text: &str| {
+        let json = doctor(&db, "", &["--only", "projections"]).ok().json();
+        for id in ids {
+            assert_eq!((status(&json, id), detail(&json, id)), ("skip".into(), detail_text.into()), "{json:#}");
+        }
+    };
+    // An empty database, then one holding someone else's tables (even a `projections` schema): not rehab's.
+    skipped_with("no event store in this database");
+    db.client()
+        .batch_execute(
+            "CREATE TABLE invoices (id int PRIMARY KEY);
+             CREATE SCHEMA projections; CREATE TABLE projections.projection_versions (id int PRIMARY KEY);",
+        )
+        .unwrap();
+    skipped_with("no event store in this database");
+    // rehab's event store with the checkpoint table still to come (V1 applied, V2 pending).
+    db.client().batch_execute("DROP SCHEMA projections CASCADE").unwrap();
+    db.rehab(&["migrate", "--quiet", "--target", "1"]).ok();
+    skipped_with(
+        "the event store has no projections.projection_versions yet: a migration is pending (see migrations/pending)",
+    );
 }
 
 #[test]
@@ -402,6 +447,9 @@ fn dead_tuples_in_a_large_table_warn() {
     let json = doctor(&db, "dead_tuple_min = 100", &["--only", "maintenance"]).ok().json();
     assert_eq!(status(&json, "maintenance/vacuum"), "warn", "{json:#}");
     assert!(detail(&json, "maintenance/vacuum").contains("public.churn (1500 dead, 75%)"), "{json:#}");
+    assert_eq!(objects(&json, "maintenance/vacuum"), ["public.churn (1500 dead, 75%)"]);
+    // size only reports (always OK): nothing at fault.
+    assert!(objects(&json, "maintenance/size").is_empty());
     assert!(detail(&json, "maintenance/size").contains("public.churn"), "{json:#}");
 }
 
@@ -422,4 +470,52 @@ fn thresholds_come_from_the_config() {
     // An unknown key is a configuration error naming it.
     std::fs::write(db.dir.join("rehab.toml"), "[doctor]\nlag_warn = 1\n").unwrap();
     db.rehab(&["doctor"]).run().code(2).stderr_has("lag_warn");
+}
+
+#[test]
+fn every_object_at_fault_is_in_the_json_and_the_table_says_how_to_see_them_all() {
+    let db = TestDb::new("doctor_objects");
+    // Seven tables without a primary key, each with an unindexed foreign key and a NOT VALID constraint,
+    // and four unused enums: four checks with more objects than their detail and hint show.
+    let mut sql = String::from("CREATE TABLE parent (id int PRIMARY KEY);");
+    for i in 1..=7 {
+        sql.push_str(&format!(
+            "CREATE TABLE loose_{i} (x int, parent_id int REFERENCES parent);
+             ALTER TABLE loose_{i} ADD CONSTRAINT loose_{i}_x_positive CHECK (x > 0) NOT VALID;"
+        ));
+    }
+    for i in 1..=4 {
+        sql.push_str(&format!("CREATE TYPE leftover_{i} AS ENUM ('a');"));
+    }
+    db.client().batch_execute(&sql).unwrap();
+
+    let json = doctor(&db, "", &["--only", "schema"]).ok().json();
+    let names: Vec<String> = (1..=7).map(|i| format!("\"public\".\"loose_{i}\"")).collect();
+    assert_eq!(objects(&json, "schema/tables_without_primary_key"), names);
+    let more = "and 2 more (rehab doctor --format json lists all)";
+    assert!(detail(&json, "schema/tables_without_primary_key").ends_with(more), "{json:#}");
+    assert_eq!(objects(&json, "schema/unindexed_foreign_keys").len(), 7, "{json:#}");
+    assert_eq!(objects(&json, "schema/unvalidated_constraints").len(), 7, "{json:#}");
+    assert_eq!(objects(&json, "schema/unused_types").len(), 4, "{json:#}");
+    // A check with nothing at fault still carries the (empty) array.
+    assert!(objects(&json, "schema/invalid_indexes").is_empty());
+
+    // Hints join SQL statements that end with `;`: never into `;;`, and a shortened list says so.
+    let hints: Vec<&str> = json["checks"].as_array().unwrap().iter().filter_map(|c| c["hint"].as_str()).collect();
+    assert!(hints.len() >= 4, "{json:#}");
+    for hint in &hints {
+        assert!(!hint.contains(";;"), "{hint}");
+    }
+    let fixes = row(&json, "schema/unvalidated_constraints")["hint"].as_str().unwrap();
+    assert!(
+        fixes.starts_with("ALTER TABLE \"public\".\"loose_1\" VALIDATE CONSTRAINT \"loose_1_x_positive\"; ALTER TABLE")
+            && fixes.ends_with("; and the same for the other 4 (rehab doctor --format json lists all)"),
+        "{fixes}"
+    );
+
+    // The table shows the first five and says where the other two are.
+    let table = db.rehab(&["doctor", "--only", "schema"]).ok().stdout;
+    let shown = table_detail(&table, "tables_without_primary_key");
+    assert!(shown.contains("\"public\".\"loose_5\"") && !shown.contains("loose_6"), "{shown}");
+    assert!(shown.ends_with(more), "{shown}\n{table}");
 }
