@@ -179,13 +179,13 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-#[command(after_help = "Profiles (seeds/*.toml, built in): minimal (admin, 2 therapists, 3 patients), \
-                  demo (50 therapists, 1,000 patients, 12 weeks, ~1M events), load (10x demo, >10M events).\n\
+#[command(after_help = "Profiles (seeds/*.toml, built in): minimal (admin, 2 therapists, 3 patients, ~320 events), \
+                  demo (50 therapists, 1,000 patients, 12 weeks, ~1.25M events), load (10x demo, ~12.5M events).\n\
                   The same profile, seed and scale always produce byte-identical data.\n\
                   Exit 4 when the database already holds seed data (without --replace), holds data rehab seed \
                   did not write, or the environment is protected (without --allow-protected).")]
 pub struct SeedArgs {
-    /// Seed profile: minimal, demo or load
+    /// Seed profile: minimal, demo or load [default: the environment's seed_profile, else minimal]
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 

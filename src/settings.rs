@@ -111,7 +111,9 @@ impl Settings {
             connect_timeout: db.connect_timeout_secs.map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs),
             maintenance_db,
             extensions: db.extensions.clone(),
-            seed_profile: environment.and_then(|e| e.seed_profile.clone()).unwrap_or_else(|| "minimal".into()),
+            seed_profile: environment
+                .and_then(|e| e.seed_profile.clone())
+                .unwrap_or_else(|| crate::seed::profile::DEFAULT_PROFILE.into()),
             yes: args.yes,
             output: Output { format: args.format, quiet: args.quiet, verbose: args.verbose },
             config,

@@ -36,7 +36,8 @@ pub struct SeedReport {
 }
 
 pub fn run(ctx: &Ctx, args: &SeedArgs) -> Result<SeedReport> {
-    let profile = args.profile.clone().unwrap_or_else(|| crate::seed::profile::DEFAULT_PROFILE.to_string());
+    // The same default as `setup --seed` and `reset --seed`: the environment's seed_profile, else minimal.
+    let profile = args.profile.clone().unwrap_or_else(|| ctx.settings.seed_profile.clone());
     seed_with(
         ctx,
         &SeedOptions {

@@ -150,7 +150,7 @@ fn check_empty(tx: &mut Transaction, opts: &SeedOptions, database: &str) -> Resu
         Some(_) if opts.replace => Ok(true),
         Some(last) => {
             Err(CliError::refused(format!("database {database} already holds seed data ({last}); nothing was changed"))
-                .with_hint("pass --replace to remove the previous seed data and seed again")
+                .with_hint("run `rehab seed --replace` to remove the previous seed data and seed again")
                 .into())
         }
         None => Err(CliError::refused(format!(
@@ -299,7 +299,7 @@ pub fn run(
     for stmt in restore.lines() {
         let t = Instant::now();
         tx.batch_execute(stmt).with_context(|| format!("could not restore the schema after loading: {stmt}"))?;
-        out.detail(&format!("{:>7.2} s  {}", t.elapsed().as_secs_f64(), stmt.chars().take(110).collect::<String>()));
+        out.detail(&format!("{:>7.2} s  {}", t.elapsed().as_secs_f64(), stmt));
     }
     let index_seconds = t1.elapsed().as_secs_f64();
     for (table, column) in [("event_store.events", "global_position"), ("audit.audit_log", "id")] {

@@ -12,7 +12,7 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("demo", include_str!("../../seeds/demo.toml")),
     ("load", include_str!("../../seeds/load.toml")),
 ];
-pub const DEFAULT_PROFILE: &str = "demo";
+pub const DEFAULT_PROFILE: &str = "minimal";
 
 const EXERCISES: &str = include_str!("../../seeds/exercises.toml");
 const TEMPLATES: &str = include_str!("../../seeds/work_queue_templates.toml");

@@ -177,3 +177,26 @@ fn a_runtime_error_in_an_up_script_names_the_line_of_its_statement() {
     assert_eq!(db.applied_versions(), vec![1]);
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM t"), 0);
 }
+
+#[test]
+fn one_seed_default_everywhere_and_the_refusal_hints_a_command_that_exists() {
+    let db = TestDb::new("msg_seed_default");
+    db.rehab(&["migrate"]).ok();
+    let json = db.rehab(&["--format", "json", "seed"]).ok().json();
+    assert_eq!(json["profile"], "minimal", "{json}");
+    // setup --seed on seeded data: the hint names `rehab seed --replace` (setup has no --replace).
+    let run = db.rehab(&["setup", "--seed"]).run().code(4);
+    assert!(run.stderr.contains("run `rehab seed --replace`"), "{}", run.stderr);
+    // The environment's seed_profile is the default of `rehab seed` too.
+    let url = db.url();
+    std::fs::write(
+        db.dir.join("rehab.toml"),
+        format!("default_env = \"dev\"\n[environments.dev]\nurl = \"{url}\"\nseed_profile = \"demo\"\n"),
+    )
+    .unwrap();
+    let json = crate::support::Rehab::new(&db.dir)
+        .args(&["--format", "json", "seed", "--replace", "--scale", "0.01"])
+        .ok()
+        .json();
+    assert_eq!(json["profile"], "demo", "{json}");
+}
