@@ -120,6 +120,15 @@ impl Settings {
         })
     }
 
+    /// Status lines for migrations written into a folder but missing from the embedded set this run uses.
+    pub fn unbuilt_notes(&self, active: &MigrationCatalog) -> Vec<String> {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        crate::migrations::unbuilt::find(active, self.migrations_dir.as_deref(), &cwd)
+            .iter()
+            .map(|u| u.note())
+            .collect()
+    }
+
     /// The migrations this run works with: the folder if one is configured, else the embedded set.
     pub fn catalog(&self) -> Result<MigrationCatalog> {
         match &self.migrations_dir {

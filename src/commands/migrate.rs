@@ -25,6 +25,9 @@ pub struct MigrateReport {
 pub fn run(ctx: &Ctx, args: &MigrateArgs) -> Result<MigrateReport> {
     // An invalid migrations folder is reported (exit 2) before any connection is tried.
     let catalog = ctx.settings.catalog()?;
+    for note in ctx.settings.unbuilt_notes(&catalog) {
+        ctx.out().status(&note);
+    }
     let mut client = ctx.connect()?;
     migrate_with(ctx, &mut client, &catalog, args)
 }

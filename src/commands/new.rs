@@ -35,7 +35,11 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<NewReport> {
             .with_hint("use snake_case, e.g. `rehab new add_patient_notes`")
     })?;
     let created_dir = !dir.is_dir();
-    let latest = if created_dir { None } else { MigrationCatalog::from_dir(&dir)?.latest_version() };
+    let in_folder = if created_dir { None } else { MigrationCatalog::from_dir(&dir)?.latest_version() };
+    // Numbered above the set runs use too (the built-in one, without --migrations), so the new file never
+    // lands below an applied version.
+    let active = ctx.settings.catalog()?;
+    let latest = in_folder.max(active.latest_version());
     let version = match latest {
         None => 1,
         Some(v) => v.checked_add(1).ok_or_else(|| {
@@ -65,6 +69,13 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<NewReport> {
         // Do not leave half a pair behind.
         let _ = std::fs::remove_file(&up);
         return Err(e);
+    }
+    if ctx.settings.migrations_dir.is_none() {
+        ctx.out().status(&format!(
+            "note: runs without --migrations use the migrations built into rehab: rebuild rehab (cargo build) to \
+             embed V{version}, or pass --migrations {} (or set [migrations] dir)",
+            dir.display()
+        ));
     }
     Ok(NewReport { version, name: args.name.clone(), dir, created_dir, up, down, irreversible: args.irreversible })
 }

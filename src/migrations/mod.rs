@@ -6,6 +6,7 @@ pub mod history;
 pub mod rollback;
 pub mod split;
 pub mod sql_error;
+pub mod unbuilt;
 
 pub use catalog::{Migration, MigrationCatalog};
 

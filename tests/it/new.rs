@@ -47,8 +47,24 @@ fn new_refuses_names_refinery_would_skip_and_creates_nothing() {
         assert!(run.stderr.contains("letters, digits and `_`"), "{bad}: {}", run.stderr);
     }
     assert!(!db.dir.join("migrations").exists());
-    // Without --migrations or a config, ./migrations is used (and created).
+    // Without --migrations or a config, ./migrations is used (and created), numbered above the built-in set
+    // (V1..V6) that runs without --migrations use, and the run says how such a file gets applied.
     let run = Rehab::new(&db.dir).args(&["new", "first"]).ok();
     assert!(run.stdout.contains("Created folder"), "{}", run.stdout);
-    assert!(db.dir.join("migrations/V1__first.sql").is_file());
+    assert!(db.dir.join("migrations/V7__first.sql").is_file());
+    assert!(run.stderr.contains("rebuild rehab (cargo build) to embed V7"), "{}", run.stderr);
+}
+
+#[test]
+fn migrate_and_show_name_files_the_built_in_set_lacks() {
+    let db = TestDb::new("new_trap");
+    db.fixture_dir("migrations", &[("V7__extra.sql", "CREATE TABLE extra (id int);\n")]);
+    let run = db.rehab(&["migrate"]).ok();
+    assert!(run.stderr.contains("holds V7 extra that the migrations built into rehab lack"), "{}", run.stderr);
+    assert!(run.stderr.contains("rebuild rehab"), "{}", run.stderr);
+    assert_eq!(db.applied_versions(), vec![1, 2, 3, 4, 5, 6]);
+    db.rehab(&["show"]).ok().stderr_has("holds V7 extra");
+    // With the folder named, it is the set: no note.
+    let run = db.rehab(&["show", "--migrations", db.dir.join("migrations").to_str().unwrap()]).ok();
+    assert!(!run.stderr.contains("built into rehab lack"), "{}", run.stderr);
 }
