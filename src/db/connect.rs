@@ -2,9 +2,8 @@
 //! (redacted) and say what to do next.
 
 use std::error::Error as _;
-use std::time::{Duration, Instant};
-
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use postgres::error::SqlState;
