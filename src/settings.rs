@@ -113,7 +113,7 @@ impl Settings {
             extensions: db.extensions.clone(),
             seed_profile: environment.and_then(|e| e.seed_profile.clone()).unwrap_or_else(|| "minimal".into()),
             yes: args.yes,
-            output: Output { format: args.format, quiet: args.quiet, verbose: args.verbose },
+            output: Output::new(args),
             config,
         })
     }
