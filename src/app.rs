@@ -67,9 +67,17 @@ impl Ctx {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    let cwd = std::env::current_dir()?;
-    let mut settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
     let command = match &cli.command {
+        // About rehab itself: answered before any rehab.toml, DATABASE_URL or server is looked at, so a broken
+        // configuration cannot keep anyone from installing completions or reading the manual.
+        Command::Completions(args) => return Output::new(&cli.global).raw(&commands::completions::run(args)),
+        Command::Man(args) => {
+            let out = Output::new(&cli.global);
+            return match &args.dir {
+                Some(dir) => out.emit(&commands::man::write_all(dir)?),
+                None => out.raw(&commands::man::page(args.command.as_deref())?),
+            };
+        }
         Command::Setup(_) => "setup",
         Command::Migrate(_) => "migrate",
         Command::Show(_) => "show",
@@ -80,6 +88,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reset(_) => "reset",
         Command::New(_) => "new",
     };
+    let cwd = std::env::current_dir()?;
+    let mut settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
     let changes_schema = matches!(
         cli.command,
         Command::Setup(_) | Command::Migrate(_) | Command::Rollback(_) | Command::Reset(_) | Command::Seed(_)
@@ -108,5 +118,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Rollback(args) => out.emit(&commands::rollback::run(&ctx, args)?),
         Command::Reset(args) => out.emit(&commands::reset::run(&ctx, args)?),
         Command::New(args) => out.emit(&commands::new::run(&ctx, args)?),
+        Command::Completions(_) | Command::Man(_) => unreachable!("answered before the settings were resolved"),
     }
 }

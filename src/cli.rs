@@ -1,8 +1,11 @@
 //! Command-line surface: global flags and one variant per subcommand (clap derive).
 
+mod help;
+
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::builder::PossibleValuesParser;
+use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 // No Debug on `Cli` and `GlobalArgs`: `--database-url` may carry a password.
 #[derive(Parser)]
@@ -25,13 +28,14 @@ pub struct Cli {
 
 /// Flags accepted before or after the subcommand.
 #[derive(Args, Clone, Default)]
-#[command(next_help_heading = "Global options")]
+// Listed after a command's own options wherever clap sorts them together (man page synopses).
+#[command(next_help_heading = "Global options", next_display_order = 100)]
 pub struct GlobalArgs {
-    /// PostgreSQL URL (postgresql://user@host:port/db?sslmode=...); overrides DATABASE_URL and the config
+    /// PostgreSQL URL: postgresql://user@host:port/db (env: DATABASE_URL)
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Config file to use instead of searching for rehab.toml (env: REHAB_CONFIG)
+    /// Config file instead of the nearest rehab.toml (env: REHAB_CONFIG)
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -39,19 +43,19 @@ pub struct GlobalArgs {
     #[arg(long = "env", global = true, value_name = "NAME")]
     pub env_name: Option<String>,
 
-    /// Load migrations from this folder at run time instead of the ones built into the binary
+    /// Load migrations from DIR instead of the ones built into rehab
     #[arg(long, global = true, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
 
-    /// Append `_N` to the database name, for CI shards (env: REHAB_TEST_PARTITION)
+    /// Append `_N` to the database name (CI shards; env: REHAB_TEST_PARTITION)
     #[arg(long, global = true, value_name = "N")]
     pub partition: Option<u32>,
 
-    /// Output format for results on stdout
+    /// Format of the results
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Answer yes to confirmations (destructive commands refuse without it when not interactive)
+    /// Confirm destructive commands without asking (needed without a terminal)
     #[arg(long, global = true)]
     pub yes: bool,
 
@@ -62,6 +66,24 @@ pub struct GlobalArgs {
     /// Print more detail about what rehab does (connection target, timings)
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+/// The command line as `rehab` parses it: `Cli`, with each command's `--help` showing the global options
+/// as a compact summary after its own (see `cli/help.rs`), wrapped at `COLUMNS` when that is set.
+pub fn command() -> clap::Command {
+    // clap would let the terminal's width win over COLUMNS; rehab's tables let COLUMNS win, and so does help.
+    let width = crate::output::terminal::columns().map(usize::from);
+    let cmd = match width {
+        Some(width) => Cli::command().term_width(width),
+        None => Cli::command(),
+    };
+    help::compact_global_options(cmd, width)
+}
+
+/// Parses the process's arguments; prints help, version or a usage error (exit 2) and exits when asked to.
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -135,7 +157,23 @@ pub enum Command {
     /// The folder is --migrations DIR, else [migrations] dir in rehab.toml, else ./migrations (created
     /// if missing). `next` is one above the highest version in it.
     New(NewArgs),
+    /// Print the completion script for bash, zsh, fish, elvish or powershell
+    ///
+    /// The script goes to stdout as it is (--format does not apply). For bash:
+    /// `rehab completions bash > ~/.local/share/bash-completion/completions/rehab`; the README says where
+    /// the other shells look. Reads no rehab.toml and connects to nothing.
+    Completions(CompletionsArgs),
+    /// Print rehab's man page or one command's (roff), or write them all into a folder
+    ///
+    /// `rehab man` prints rehab(1), `rehab man migrate` prints rehab-migrate(1); `rehab man --dir DIR`
+    /// writes every page into DIR (created if missing) and lists what it wrote. Reads no rehab.toml and
+    /// connects to nothing.
+    Man(ManArgs),
 }
+
+/// Every command, as `rehab man COMMAND` accepts it (a unit test keeps it in step with [`Command`]).
+pub const COMMANDS: [&str; 11] =
+    ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "completions", "man"];
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SetupArgs {
@@ -259,6 +297,24 @@ pub struct NewArgs {
     pub irreversible: bool,
 }
 
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ManArgs {
+    /// The command whose page to print (default: rehab's own page, which lists the commands)
+    #[arg(value_parser = PossibleValuesParser::new(COMMANDS))]
+    pub command: Option<String>,
+
+    /// Write every page (rehab.1, rehab-setup.1, ...) into DIR instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
+}
+
 /// The smallest and largest `--scale`: below, a profile rounds to nobody; above, a run would take days.
 const SCALE_RANGE: std::ops::RangeInclusive<f64> = 0.0001..=1000.0;
 
@@ -278,5 +334,24 @@ fn parse_seed(text: &str) -> Result<u64, String> {
     match text.trim().parse::<i128>() {
         Ok(n) if (0..=i128::from(i64::MAX)).contains(&n) => u64::try_from(n).map_err(|_| range),
         _ => Err(range),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::{COMMANDS, Cli};
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+        super::command().debug_assert();
+    }
+
+    #[test]
+    fn man_accepts_every_command_and_only_those() {
+        let names: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+        assert_eq!(names, COMMANDS, "update COMMANDS in cli.rs when adding a command");
     }
 }

@@ -1,11 +1,10 @@
 //! Entry point: parse flags, run, map the error to a documented exit code.
 
-use clap::Parser;
 use rehab::error::{exit_code_of, hint_of};
-use rehab::{app, cli::Cli, output};
+use rehab::{app, cli, output};
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     match app::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -115,7 +115,7 @@ impl Settings {
                 .and_then(|e| e.seed_profile.clone())
                 .unwrap_or_else(|| crate::seed::profile::DEFAULT_PROFILE.into()),
             yes: args.yes,
-            output: Output { format: args.format, quiet: args.quiet, verbose: args.verbose },
+            output: Output::new(args),
             config,
         })
     }

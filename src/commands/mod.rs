@@ -1,8 +1,10 @@
 //! One module per subcommand: each turns settings into a report and never prints.
 
+pub mod completions;
 pub mod current;
 pub mod doctor;
 mod guard;
+pub mod man;
 pub mod migrate;
 pub mod new;
 pub mod reset;

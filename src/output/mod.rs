@@ -3,36 +3,48 @@
 pub mod progress;
 pub mod prompt;
 pub mod table;
+pub mod terminal;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::cli::Format;
+use crate::cli::{Format, GlobalArgs};
 
 /// A command's result: serialisable for `--format json`, and able to draw itself for people.
 pub trait Report: Serialize {
     fn write_human(&self, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// How this run prints; built once from the global flags.
+/// How this run prints; built once from the global flags and the terminal.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
     pub format: Format,
     pub quiet: bool,
     pub verbose: bool,
+    /// Captured once: stderr is a terminal that can redraw a line (see [`terminal::stderr_redraws`]).
+    stderr_redraws: bool,
 }
 
 impl Output {
+    pub fn new(flags: &GlobalArgs) -> Self {
+        Self {
+            format: flags.format,
+            quiet: flags.quiet,
+            verbose: flags.verbose,
+            stderr_redraws: terminal::stderr_redraws(),
+        }
+    }
+
     /// Writes the report on stdout in the chosen format. A closed pipe (`rehab show | head`) is not an error.
     pub fn emit<R: Report>(&self, report: &R) -> anyhow::Result<()> {
-        let stdout = io::stdout();
-        let mut lock = stdout.lock();
-        let result = write_report(self.format, report, &mut lock).and_then(|()| lock.flush());
-        match result {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            other => Ok(other?),
-        }
+        write_stdout(|out| write_report(self.format, report, out))
+    }
+
+    /// Writes `bytes` on stdout as they are, whatever `--format` says: a completion script or a man page is
+    /// its own format.
+    pub fn raw(&self, bytes: &[u8]) -> anyhow::Result<()> {
+        write_stdout(|out| out.write_all(bytes))
     }
 
     /// A status line on stderr ("created database ..."), unless `--quiet`.
@@ -49,9 +61,19 @@ impl Output {
         }
     }
 
-    /// True when progress bars make sense: a terminal on stderr and no `--quiet`.
+    /// True when progress bars make sense: a terminal on stderr that can redraw a line, and no `--quiet`.
     pub fn shows_progress(&self) -> bool {
-        !self.quiet && io::stderr().is_terminal()
+        !self.quiet && self.stderr_redraws
+    }
+}
+
+/// Runs `write` on a locked stdout and flushes. A closed pipe (`rehab show | head`) is not an error.
+fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    match write(&mut lock).and_then(|()| lock.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 

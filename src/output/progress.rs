@@ -1,4 +1,5 @@
-//! Progress bars on stderr, hidden when stderr is not a terminal or under `--quiet`.
+//! Progress bars on stderr, hidden under `--quiet` and where stderr cannot redraw a line (not a terminal, or
+//! `TERM=dumb`; see `terminal.rs`).
 
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -3,10 +3,9 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-/// Columns to wrap at when stdout is not a terminal.
-const FALLBACK_WIDTH: u16 = 120;
+use super::terminal;
 
-/// A table with `headers`, sized to the terminal when there is one.
+/// A table with `headers`, as wide as `COLUMNS`, else the terminal, else 120 columns (see `terminal.rs`).
 pub fn new(headers: &[&str]) -> Table {
     let mut table = Table::new();
     table
@@ -14,10 +13,9 @@ pub fn new(headers: &[&str]) -> Table {
         .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(headers.iter().copied());
-    // Without a terminal (CI logs, pipes) there is no width to fit; wrap at a width logs show whole.
-    if table.width().is_none() {
-        table.set_width(FALLBACK_WIDTH);
-    }
+    // Before a width is set, comfy-table answers with the terminal's, when stdout is one (it may say 0).
+    let terminal_width = table.width();
+    table.set_width(terminal::table_width(terminal_width));
     table
 }
 

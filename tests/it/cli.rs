@@ -10,7 +10,9 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn help_of_every_command() {
     insta::assert_snapshot!("help", help(&[]));
-    for cmd in ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new"] {
+    for cmd in
+        ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "completions", "man"]
+    {
         insta::assert_snapshot!(format!("help_{cmd}"), help(&[cmd]));
     }
 }

@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod completions;
 mod connection;
 mod doctor;
 mod hardening;
@@ -20,3 +21,4 @@ mod seed;
 mod setup;
 mod show;
 mod split;
+mod terminal;

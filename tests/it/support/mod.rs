@@ -147,8 +147,8 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// Runs the real binary with a clean environment: no DATABASE_URL, PG* or REHAB_* leak in from the
-/// machine, and the working directory is the test's own (no stray rehab.toml).
+/// Runs the real binary with a clean environment: no DATABASE_URL, PG*, REHAB_* or COLUMNS leak in from
+/// the machine, and the working directory is the test's own (no stray rehab.toml).
 pub struct Rehab {
     cmd: std::process::Command,
 }
@@ -159,7 +159,13 @@ impl Rehab {
         cmd.current_dir(cwd);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
-            if key == "DATABASE_URL" || key.starts_with("PG") || key.starts_with("REHAB_") {
+            // COLUMNS and LINES would size tables and help texts (a shell that exports them).
+            if key == "DATABASE_URL"
+                || key.starts_with("PG")
+                || key.starts_with("REHAB_")
+                || key == "COLUMNS"
+                || key == "LINES"
+            {
                 cmd.env_remove(&key);
             }
         }
@@ -201,6 +207,30 @@ impl Rehab {
     /// Runs and asserts exit 0.
     pub fn ok(self) -> Run {
         self.run().code(0)
+    }
+
+    /// Runs on a pseudo-terminal `cols` columns wide (util-linux `script`), with stdin, stdout and stderr on
+    /// it: what a person at a terminal sees, escape codes included, in `stdout` (`stderr` is empty).
+    pub fn on_terminal(self, cols: u16) -> Run {
+        let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
+        let mut line = format!("stty cols {cols} rows 40; exec {}", quote(self.cmd.get_program()));
+        for arg in self.cmd.get_args() {
+            line.push(' ');
+            line.push_str(&quote(arg));
+        }
+        let mut script = std::process::Command::new("script");
+        script.args(["--quiet", "--return", "--command", &line, "/dev/null"]).env("SHELL", "/bin/sh");
+        if let Some(dir) = self.cmd.get_current_dir() {
+            script.current_dir(dir);
+        }
+        for (key, value) in self.cmd.get_envs() {
+            match value {
+                Some(v) => script.env(key, v),
+                None => script.env_remove(key),
+            };
+        }
+        let out = script.stdin(std::process::Stdio::null()).output().expect("util-linux `script` is installed");
+        Run::from(out)
     }
 }
 
