@@ -4,6 +4,7 @@ mod help;
 
 use std::path::PathBuf;
 
+use crate::output::style::ColorChoice;
 use clap::builder::PossibleValuesParser;
 use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -66,6 +67,10 @@ pub struct GlobalArgs {
     /// Print more detail about what rehab does (connection target, timings)
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// Colour for people: auto (a terminal, unless NO_COLOR), always or never; never in JSON
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 /// The command line as `rehab` parses it: `Cli`, with each command's `--help` showing the global options

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use comfy_table::Cell;
 use serde::Serialize;
 
 use crate::app::Ctx;
@@ -109,11 +110,11 @@ impl Report for DoctorReport {
         let mut t = table::new(&["Group", "Check", "Status", "Detail", "Hint"]);
         for c in &self.checks {
             t.add_row(vec![
-                c.group.to_string(),
-                c.name.to_string(),
-                c.status.label().to_string(),
-                c.detail.clone(),
-                c.hint.clone().unwrap_or_default(),
+                Cell::new(c.group),
+                Cell::new(c.name),
+                crate::output::style::cell(c.status.label(), c.status.tone()),
+                Cell::new(&c.detail),
+                Cell::new(c.hint.as_deref().unwrap_or_default()),
             ]);
         }
         writeln!(out, "{t}")?;

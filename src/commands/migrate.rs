@@ -100,7 +100,8 @@ impl Report for MigrateReport {
             let total: f64 = self.applied.iter().filter_map(|s| s.duration_ms).sum();
             writeln!(
                 out,
-                "Applied {} migration(s) to {} in {}; now at {at}.",
+                "{} {} migration(s) to {} in {}; now at {at}.",
+                crate::output::style::stdout("Applied", crate::output::style::Tone::Good),
                 self.applied.len(),
                 self.database,
                 table::duration_ms(total)

@@ -122,7 +122,8 @@ impl Report for RollbackReport {
         } else {
             writeln!(
                 out,
-                "Rolled back {} migration(s) in {} in {}; now at {at}.",
+                "{} {} migration(s) in {} in {}; now at {at}.",
+                crate::output::style::stdout("Rolled back", crate::output::style::Tone::Good),
                 self.undone.len(),
                 self.database,
                 table::duration_ms(total)

@@ -45,6 +45,17 @@ impl Status {
         }
     }
 
+    /// How the status reads at a glance, when output is coloured.
+    pub fn tone(self) -> crate::output::style::Tone {
+        use crate::output::style::Tone;
+        match self {
+            Self::Ok => Tone::Good,
+            Self::Warn => Tone::Warn,
+            Self::Fail | Self::Error => Tone::Bad,
+            Self::Skip => Tone::Quiet,
+        }
+    }
+
     /// FAIL at or above `fail`, WARN at or above `warn`, else OK.
     pub fn by_threshold(value: f64, warn: f64, fail: f64) -> Self {
         if value >= fail {

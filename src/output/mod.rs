@@ -2,6 +2,7 @@
 
 pub mod progress;
 pub mod prompt;
+pub mod style;
 pub mod table;
 pub mod terminal;
 
@@ -24,6 +25,8 @@ pub struct Output {
     pub verbose: bool,
     /// Captured once: stderr is a terminal that can redraw a line (see [`terminal::stderr_redraws`]).
     stderr_redraws: bool,
+    /// Captured once: `error:` and warnings on stderr may be coloured (see [`style::decide`]).
+    pub stderr_coloured: bool,
 }
 
 impl Output {
@@ -33,6 +36,7 @@ impl Output {
             quiet: flags.quiet,
             verbose: flags.verbose,
             stderr_redraws: terminal::stderr_redraws(),
+            stderr_coloured: style::decide(flags.color, flags.format == Format::Json),
         }
     }
 
@@ -88,9 +92,9 @@ pub fn write_report<R: Report>(format: Format, report: &R, out: &mut dyn Write) 
 }
 
 /// Prints an error and its causes on stderr, `error: ...` then `  caused by: ...` then `hint: ...`.
-pub fn print_error(err: &anyhow::Error, hint: Option<&str>) {
+pub fn print_error(err: &anyhow::Error, hint: Option<&str>, coloured: bool) {
     let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "error: {err}");
+    let _ = writeln!(stderr, "{} {err}", style::paint("error:", style::Tone::Bad, coloured));
     for cause in err.chain().skip(1) {
         let text = cause.to_string();
         // The driver's wrapper says only "db error"; its source (the server's message, DETAIL and HINT)

@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use super::terminal;
+use super::{style, terminal};
 
 /// A table with `headers`, as wide as `COLUMNS`, else the terminal, else 120 columns (see `terminal.rs`).
 pub fn new(headers: &[&str]) -> Table {
@@ -16,6 +16,12 @@ pub fn new(headers: &[&str]) -> Table {
     // Before a width is set, comfy-table answers with the terminal's, when stdout is one (it may say 0).
     let terminal_width = table.width();
     table.set_width(terminal::table_width(terminal_width));
+    // comfy-table would style only a terminal; rehab decided already (--color, NO_COLOR, CLICOLOR_FORCE).
+    if style::stdout_coloured() {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
     table
 }
 

@@ -2,8 +2,8 @@
 //! table may be.
 //!
 //! Progress bars move the cursor, so they are drawn only on a stderr that is a terminal and not `TERM=dumb`
-//! (Emacs shells, some CI log viewers); elsewhere rehab writes no escape codes at all, since it colours
-//! nothing itself (clap's help and usage errors leave colour out there, and under `NO_COLOR`, on their own).
+//! (Emacs shells, some CI log viewers). Colour is decided separately, in `style.rs`, and follows the same
+//! `TERM=dumb` rule (clap's help and usage errors leave colour out there, and under `NO_COLOR`, on their own).
 //!
 //! Tables wrap at `COLUMNS` when it is set to a positive number, terminal or not: setting it is how a person
 //! asks for a width (`COLUMNS=200 rehab show | less`), and POSIX has a set `COLUMNS` override the terminal's.

@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod colour;
 mod completions;
 mod connection;
 mod doctor;
