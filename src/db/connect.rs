@@ -170,9 +170,16 @@ pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
                  run `chmod 0600 {path}`"
             )
         }
-        Some(c) if login_refused(c.code()) => {
-            format!("check the user and password for `{}` (in the URL, PGPASSWORD or ~/.pgpass)", info.user)
-        }
+        Some(c) if *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION && cause.contains("does not exist") => format!(
+            "there is no role `{}` on this server: connect as an existing user (user= in the URL, PGUSER), or create \
+             it (CREATE ROLE \"{}\" LOGIN)",
+            info.user, info.user
+        ),
+        Some(c) if login_refused(c.code()) => format!(
+            "check the password for `{}` (in the URL, PGPASSWORD or ~/.pgpass) and that pg_hba.conf lets this user \
+             in from here",
+            info.user
+        ),
         Some(c) if *c == SqlState::INVALID_CATALOG_NAME => {
             format!("database `{}` does not exist: run `rehab setup` to create it", info.dbname)
         }
@@ -190,6 +197,21 @@ pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
         _ if cause.contains("TLS") || cause.contains("certificate") || cause.contains("ssl") => {
             "check sslmode and sslrootcert, or whether the server has TLS enabled".to_string()
         }
+        // A setting in `options=` the server refuses (unknown name, bad value, not settable at connect).
+        Some(c)
+            if info.options.is_some()
+                && [
+                    SqlState::UNDEFINED_OBJECT,
+                    SqlState::INVALID_PARAMETER_VALUE,
+                    SqlState::CANT_CHANGE_RUNTIME_PARAM,
+                ]
+                .contains(c) =>
+        {
+            "the server refused a setting in `options` (the connection string's -c name=value list): fix or drop it"
+                .to_string()
+        }
+        // Any other refusal came from a running server: its message above says why; "is it running?" would mislead.
+        Some(_) => "the server is running and refused the connection for the reason above".to_string(),
         _ => format!(
             "is PostgreSQL running and accepting connections at {}? (try `pg_isready -h {} -p {}`)",
             endpoint(info),

@@ -200,3 +200,35 @@ fn one_seed_default_everywhere_and_the_refusal_hints_a_command_that_exists() {
         .json();
     assert_eq!(json["profile"], "demo", "{json}");
 }
+
+#[test]
+fn connection_refusals_get_the_hint_of_their_cause() {
+    let db = TestDb::new("msg_connect_causes");
+    let s = db.server;
+    let url = |user: &str, extra: &str| {
+        format!("postgresql://{user}@{}:{}/{}?sslmode=disable{extra}", s.host, s.port, db.name)
+    };
+    let rehab = |url: String| crate::support::Rehab::new(&db.dir).arg("--database-url").arg(url).arg("current").run();
+    // No such role: say so, not "is PostgreSQL running?".
+    let run = rehab(url("rehab_no_such_role", "")).code(1);
+    assert!(run.stderr.contains("there is no role `rehab_no_such_role`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("is PostgreSQL running"), "{}", run.stderr);
+    // A role out of connection slots (CONNECTION LIMIT 0 gives the server's "too many connections").
+    let role = format!("rehab_t_limit_{}", std::process::id());
+    db.admin()
+        .batch_execute(&format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+        .unwrap();
+    let run = rehab(url(&role, "")).code(1);
+    let _ = db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}"));
+    assert!(run.stderr.contains("too many connections"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: the server has no free connection slot"), "{}", run.stderr);
+    // A bad options= setting.
+    let run = rehab(url(&s.user, "&options=-c%20rehab_bogus_setting%3D1")).code(1);
+    assert!(run.stderr.contains("hint: the server refused a setting in `options`"), "{}", run.stderr);
+    // Nothing listening: the server hint stays.
+    let run = crate::support::Rehab::new(&db.dir)
+        .args(&["--database-url", "postgresql://u@127.0.0.1:1/x", "current"])
+        .run()
+        .code(1);
+    assert!(run.stderr.contains("is PostgreSQL running"), "{}", run.stderr);
+}
