@@ -78,6 +78,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 None => out.raw(&commands::man::page(args.command.as_deref())?),
             };
         }
+        // Needs rehab.toml's [dev] section, but no database URL or server: it may be about to start one.
+        Command::Dev(args) => return run_dev(&cli.global, args),
         Command::Setup(_) => "setup",
         Command::Migrate(_) => "migrate",
         Command::Show(_) => "show",
@@ -118,6 +120,28 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Rollback(args) => out.emit(&commands::rollback::run(&ctx, args)?),
         Command::Reset(args) => out.emit(&commands::reset::run(&ctx, args)?),
         Command::New(args) => out.emit(&commands::new::run(&ctx, args)?),
-        Command::Completions(_) | Command::Man(_) => unreachable!("answered before the settings were resolved"),
+        Command::Completions(_) | Command::Man(_) | Command::Dev(_) => {
+            unreachable!("answered before the settings were resolved")
+        }
+    }
+}
+
+/// `rehab dev ACTION`: the config's [dev] section and the global flags, never [`Settings`] (whose database URL
+/// may point at the very cluster this starts).
+fn run_dev(global: &crate::cli::GlobalArgs, args: &crate::cli::DevArgs) -> Result<()> {
+    use crate::cli::DevAction;
+    use commands::dev;
+    let out = Output::new(global);
+    let cwd = std::env::current_dir()?;
+    let config_path =
+        global.config.clone().or_else(|| std::env::var_os("REHAB_CONFIG").filter(|v| !v.is_empty()).map(Into::into));
+    let config = crate::config::LoadedConfig::load(config_path.as_deref(), &cwd)?;
+    let cluster = dev::DevCluster::locate(&config, &|k| std::env::var(k).ok(), &cwd)?;
+    match &args.action {
+        DevAction::Start(a) => out.emit(&dev::start(&cluster, a, &out)?),
+        DevAction::Stop => out.emit(&dev::stop(&cluster)?),
+        DevAction::Status => out.emit(&dev::status(&cluster)?),
+        DevAction::Url(a) => out.emit(&dev::url(&cluster, a)?),
+        DevAction::Destroy => out.emit(&dev::destroy(&cluster, global.yes)?),
     }
 }

@@ -162,6 +162,16 @@ pub enum Command {
     /// The folder is --migrations DIR, else [migrations] dir in rehab.toml, else ./migrations (created
     /// if missing). `next` is one above the highest version in it.
     New(NewArgs),
+    /// Run a private PostgreSQL for development: start, stop, status, url, destroy
+    ///
+    /// One cluster per user serves every database rehab makes, run with the installed server programs
+    /// ([dev] bin_dir, else PATH, else /usr/lib/postgresql/*/bin, /usr/local/pgsql/bin, Homebrew's
+    /// postgresql@*; nothing is downloaded). Its data lives in REHAB_DEV_DIR, else [dev] data_dir, else
+    /// $XDG_DATA_HOME/rehab/pgN. It listens on a Unix socket in a private directory (mode 0700,
+    /// /tmp/rehab-UID-HASH) with trust authentication, and on TCP only with `rehab dev start --port N`.
+    /// As root it runs as the `postgres` account ([dev] os_user). Point other commands at it with
+    /// `rehab --database-url "$(rehab dev url)" setup`. Needs no database URL or running server.
+    Dev(DevArgs),
     /// Print the completion script for bash, zsh, fish, elvish or powershell
     ///
     /// The script goes to stdout as it is (--format does not apply). For bash:
@@ -177,8 +187,8 @@ pub enum Command {
 }
 
 /// Every command, as `rehab man COMMAND` accepts it (a unit test keeps it in step with [`Command`]).
-pub const COMMANDS: [&str; 11] =
-    ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "completions", "man"];
+pub const COMMANDS: [&str; 12] =
+    ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "dev", "completions", "man"];
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SetupArgs {
@@ -300,6 +310,57 @@ pub struct NewArgs {
     /// Mark the down script `-- rehab:irreversible`: `rollback` refuses to undo this migration
     #[arg(long)]
     pub irreversible: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DevArgs {
+    #[command(subcommand)]
+    pub action: DevAction,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum DevAction {
+    /// Create the cluster if needed (initdb), then start it and wait until it accepts connections
+    ///
+    /// A running cluster is left as it is. A stale postmaster.pid (after a crash or kill) is cleared and the
+    /// server started again. Prints where it lives and the URL to use.
+    Start(DevStartArgs),
+    /// Stop the cluster, waiting for a clean shutdown (sessions are disconnected); nothing if it is stopped
+    Stop,
+    /// Whether the cluster runs, its version, data and socket directories, TCP port, databases and sizes
+    ///
+    /// With --format json: {"running", "version", "data_dir", "socket_dir", "port", "databases": [{"name",
+    /// "bytes"}]}; `port` is null without TCP, `version` null before the first start.
+    Status,
+    /// Print the URL of the running cluster, for --database-url, DATABASE_URL or psql
+    ///
+    /// The socket URL (postgresql:///DB?host=/tmp/rehab-...&user=NAME), or, when the cluster listens on TCP
+    /// (`start --port`), postgresql://NAME:PASSWORD@127.0.0.1:PORT/DB for tools that need TCP. Exit 1 when
+    /// the cluster is not running.
+    Url(DevUrlArgs),
+    /// Stop the cluster and delete its data directory and socket directory, every database in it
+    ///
+    /// Asks on a terminal; without one it needs --yes (exit 4 otherwise). Refuses a data directory that
+    /// does not hold a PostgreSQL cluster.
+    Destroy,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DevStartArgs {
+    /// Also listen on TCP at 127.0.0.1:PORT (password authentication; `rehab dev url` prints the password)
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DevUrlArgs {
+    /// The database the URL names
+    #[arg(long, value_name = "NAME", default_value = "rehab_development")]
+    pub dbname: String,
+
+    /// The socket URL even when the cluster listens on TCP
+    #[arg(long)]
+    pub socket: bool,
 }
 
 #[derive(Debug, Args, Clone)]

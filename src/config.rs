@@ -25,6 +25,20 @@ pub struct ConfigFile {
     pub environments: BTreeMap<String, Environment>,
     #[serde(default)]
     pub doctor: DoctorSection,
+    #[serde(default)]
+    pub dev: DevSection,
+}
+
+/// `rehab dev`: the private development cluster. Relative paths are relative to the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevSection {
+    /// The cluster's data directory (default `$XDG_DATA_HOME/rehab/pgN`; `REHAB_DEV_DIR` wins over it).
+    pub data_dir: Option<PathBuf>,
+    /// The folder holding `initdb`, `pg_ctl` and `postgres`, instead of searching `PATH` and the usual places.
+    pub bin_dir: Option<PathBuf>,
+    /// When rehab runs as root: the unprivileged account that owns and runs the cluster (default `postgres`).
+    pub os_user: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -327,6 +341,15 @@ mod tests {
         assert_eq!(loaded.file.doctor.projection_lag_warn, 1_000);
         let err = format!("{:#}", parse("[doctor]\nlong_query = 7\n").unwrap_err());
         assert!(err.contains("long_query") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn dev_keys_are_checked() {
+        let loaded = parse("[dev]\ndata_dir = \"pg\"\nos_user = \"pgdev\"\n").unwrap();
+        assert_eq!(loaded.file.dev.data_dir, Some(PathBuf::from("pg")));
+        assert_eq!(loaded.file.dev.os_user.as_deref(), Some("pgdev"));
+        let err = format!("{:#}", parse("[dev]\nbindir = \"/usr/bin\"\n").unwrap_err());
+        assert!(err.contains("bindir") && err.contains("line 2"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod current;
+pub mod dev;
 pub mod doctor;
 mod guard;
 pub mod man;

@@ -10,10 +10,24 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn help_of_every_command() {
     insta::assert_snapshot!("help", help(&[]));
-    for cmd in
-        ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "completions", "man"]
-    {
+    for cmd in [
+        "setup",
+        "migrate",
+        "show",
+        "current",
+        "doctor",
+        "seed",
+        "rollback",
+        "reset",
+        "new",
+        "dev",
+        "completions",
+        "man",
+    ] {
         insta::assert_snapshot!(format!("help_{cmd}"), help(&[cmd]));
+    }
+    for action in ["start", "stop", "status", "url", "destroy"] {
+        insta::assert_snapshot!(format!("help_dev_{action}"), help(&["dev", action]));
     }
 }
 

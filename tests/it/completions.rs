@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::support::Rehab;
 
-const COMMANDS: [&str; 11] =
-    ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "completions", "man"];
+const COMMANDS: [&str; 12] =
+    ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "dev", "completions", "man"];
 
 fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("a scratch folder")
@@ -110,7 +110,11 @@ fn man_dir_writes_one_page_per_command() {
     assert!(page.contains("\n.TH rehab-seed 1 "), "{page}");
 
     // Written again, the pages are replaced; a single page and a folder do not mix.
-    Rehab::new(dir.path()).args(&["man", "--dir"]).arg(&into).ok().stdout_has("Wrote 12 man pages into");
+    Rehab::new(dir.path())
+        .args(&["man", "--dir"])
+        .arg(&into)
+        .ok()
+        .stdout_has(&format!("Wrote {} man pages into", COMMANDS.len() + 1));
     Rehab::new(dir.path()).args(&["man", "seed", "--dir"]).arg(&into).run().code(2).stderr_has("cannot be used with");
 }
 

@@ -6,6 +6,7 @@ mod cli;
 mod colour;
 mod completions;
 mod connection;
+mod dev;
 mod doctor;
 mod hardening;
 mod interrupted;
