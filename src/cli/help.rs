@@ -19,12 +19,19 @@ pub(super) fn compact_global_options(cmd: Command, width: Option<usize>) -> Comm
         // clap propagates a global option only into subcommands that lack one with its id, so this copy
         // (still global, so its value reaches `Cli`) is the one the subcommand parses and lists.
         let sub = globals.iter().fold(sub, |sub, arg| sub.arg(arg.clone().hide_short_help(true).hide_long_help(true)));
-        let mut after = summary.clone();
-        if let Some(own) = sub.get_after_help() {
-            let _ = write!(after, "\n\n{}", own.ansi());
-        }
-        sub.after_help(after)
+        // A command's own subcommands (`rehab dev start`) inherit the hidden copies, and get the summary too.
+        let sub = sub.mut_subcommands(|nested| with_summary(nested, &summary));
+        with_summary(sub, &summary)
     })
+}
+
+/// `cmd` with the global options' summary after its help, before any text of its own there.
+fn with_summary(cmd: Command, summary: &StyledStr) -> Command {
+    let mut after = summary.clone();
+    if let Some(own) = cmd.get_after_help() {
+        let _ = write!(after, "\n\n{}", own.ansi());
+    }
+    cmd.after_help(after)
 }
 
 /// "Global options:" and one line per option, laid out by clap's short help so it aligns and wraps like
