@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod ctx;
 pub mod db;
 pub mod doctor;
 pub mod error;

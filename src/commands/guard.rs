@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use postgres::Client;
 
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::db::marker::{self, EnvironmentMarker};
 use crate::error::CliError;
 use crate::output::prompt::{self, Confirmation};

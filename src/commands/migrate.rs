@@ -6,8 +6,8 @@ use anyhow::Result;
 use postgres::Client;
 use serde::Serialize;
 
-use crate::app::Ctx;
 use crate::cli::MigrateArgs;
+use crate::ctx::Ctx;
 use crate::db::marker;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::apply::{self, AppliedStep, MigrateOptions};

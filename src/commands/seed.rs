@@ -9,8 +9,8 @@ use serde::Serialize;
 use postgres::Client;
 
 use super::guard;
-use crate::app::Ctx;
 use crate::cli::SeedArgs;
+use crate::ctx::Ctx;
 use crate::db::lock;
 use crate::error::CliError;
 use crate::output::{Report, table};

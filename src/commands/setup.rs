@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::migrate::{self, MigrateReport};
 use super::seed::{self, SeedReport};
-use crate::app::Ctx;
 use crate::cli::{MigrateArgs, SetupArgs};
+use crate::ctx::Ctx;
 use crate::db::admin;
 use crate::error::sqlstate_of;
 use crate::output::Report;
