@@ -23,6 +23,13 @@ pub struct MigrateOptions {
     pub lock_timeout: Duration,
 }
 
+impl MigrateOptions {
+    /// Every pending migration, for real (what `setup` and `reset` apply).
+    pub fn all(lock_timeout: Duration) -> Self {
+        Self { target: None, dry_run: false, lock_timeout }
+    }
+}
+
 /// One migration applied (or, in a dry run, that would be).
 #[derive(Debug, Clone, Serialize)]
 pub struct AppliedStep {

@@ -28,6 +28,13 @@ pub struct SeedOptions {
     pub keep_indexes: bool,
 }
 
+impl SeedOptions {
+    /// What `setup --seed` and `reset --seed` load: the environment's `seed_profile`, seed 1, full scale.
+    pub fn environment(profile: &str) -> Self {
+        Self { profile: profile.to_string(), seed: 1, scale: 1.0, replace: false, keep_indexes: false }
+    }
+}
+
 /// One loaded table: rows, size on disk afterwards (indexes included) and COPY time.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableStat {
