@@ -87,7 +87,6 @@ pub struct Therapist {
 /// A session as generated (the plan); the projector reads it when folding the session's events.
 pub struct Session {
     pub id: [u8; 16],
-    pub patient: u32,
     pub scheduled_for: Option<i64>,
     pub started_at: i64,
     pub ended_at: i64,
@@ -454,7 +453,6 @@ impl<'a> World<'a> {
         batch.push(self.ev(end, stream, p, Kind::SessionEnded { s }));
         self.sessions.push(Session {
             id,
-            patient: p,
             scheduled_for,
             started_at: start,
             ended_at: end,

@@ -85,7 +85,7 @@ fn a_freshly_set_up_database_is_healthy() {
         assert_eq!(keys, ["detail", "group", "hint", "ms", "name", "objects", "status"], "{c}");
         assert_eq!(c["objects"], serde_json::json!([]), "nothing is at fault: {c}");
     }
-    for group in rehab::doctor::GROUPS {
+    for group in rehab::DOCTOR_GROUPS {
         assert!(checks.iter().any(|c| c["group"] == *group), "group {group} missing");
     }
     assert_eq!(status(&json, "replication/replicas"), "skip");
@@ -129,7 +129,7 @@ fn pending_divergent_and_missing_migrations_fail() {
 fn a_held_migration_lock_warns_and_names_the_holder() {
     let db = set_up("doctor_lock");
     let mut holder = db.client();
-    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::db::lock::MIGRATION_LOCK_KEY]).unwrap();
+    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::MIGRATION_LOCK_KEY]).unwrap();
     let pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
     let json = doctor(&db, "", &["--only", "migrations"]).ok().json();
     assert_eq!(status(&json, "migrations/lock"), "warn");

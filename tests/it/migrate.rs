@@ -85,7 +85,7 @@ fn a_held_lock_times_out_naming_the_holder() {
     std::fs::write(db.dir.join("rehab.toml"), "[migrations]\nlock_timeout_secs = 1\n").unwrap();
     let mut holder = db.client();
     holder.batch_execute("SET application_name = 'held-by-test'").unwrap();
-    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::db::lock::MIGRATION_LOCK_KEY]).unwrap();
+    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::MIGRATION_LOCK_KEY]).unwrap();
     let pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
     let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(1);
     assert!(run.stderr.contains("migration lock") && run.stderr.contains(&format!("pid {pid}")), "{}", run.stderr);

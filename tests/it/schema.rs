@@ -22,7 +22,7 @@ fn tables_cte() -> String {
 }
 
 fn versions() -> Vec<i32> {
-    rehab::migrations::MigrationCatalog::embedded().unwrap().migrations.iter().map(|m| m.version).collect()
+    rehab::MigrationCatalog::embedded().unwrap().migrations.iter().map(|m| m.version).collect()
 }
 
 /// A database with the whole bundled schema, built by `rehab setup`.

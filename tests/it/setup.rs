@@ -9,7 +9,7 @@ fn setup_creates_a_missing_database_and_applies_the_bundled_schema() {
     let run = db.rehab(&["setup"]).ok();
     assert!(run.stdout.contains("created"), "{}", run.stdout);
     assert!(db.exists());
-    let bundled = rehab::migrations::MigrationCatalog::embedded().unwrap();
+    let bundled = rehab::MigrationCatalog::embedded().unwrap();
     let expected: Vec<i32> = bundled.migrations.iter().map(|m| m.version).collect();
     assert_eq!(db.applied_versions(), expected);
     assert!(db.scalar::<bool>("SELECT to_regnamespace('event_store') IS NOT NULL"));
