@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::output::Output;
 use crate::settings::Settings;
 
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: &Cli) -> Result<()> {
     let command = match &cli.command {
         // About rehab itself: answered before any rehab.toml, DATABASE_URL or server is looked at, so a broken
         // configuration cannot keep anyone from installing completions or reading the manual.

@@ -54,6 +54,7 @@ fn protected_marker(ctx: &Ctx, stored: Option<&EnvironmentMarker>, action: &str,
 }
 
 /// How the person confirms: typing the database name (for wiping everything) or answering yes.
+#[derive(Clone, Copy)]
 pub enum Ask {
     TypeDatabaseName,
     YesNo,

@@ -288,6 +288,7 @@ fn matching_password(path: &Path, info: &ConnInfo) -> Option<String> {
 
 /// libpq ignores a password file that group or others can read; so does rehab.
 #[cfg(unix)]
+#[allow(clippy::verbose_bit_mask, reason = "the octal mask reads as the permission bits it tests")]
 fn permissions_private(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)

@@ -44,6 +44,7 @@ impl Output {
 
     /// Writes `bytes` on stdout as they are, whatever `--format` says: a completion script or a man page is
     /// its own format.
+    #[allow(clippy::unused_self, reason = "every stdout write goes through Output, which is to own its writers")]
     pub fn raw(&self, bytes: &[u8]) -> anyhow::Result<()> {
         write_stdout(|out| out.write_all(bytes))
     }

@@ -91,7 +91,7 @@ fn concurrent_migrates_through_transaction_pooling_all_refuse_without_hanging() 
     let bouncer = PgBouncer::start(PoolMode::Transaction);
     let url = bouncer.url(&db.name);
     let children = (0..8).map(|_| rehab(&db, &url, &["migrate", "--migrations"]).arg(&dir).spawn()).collect();
-    for run in wait_all(children, Duration::from_secs(60)) {
+    for run in wait_all(children, Duration::from_mins(1)) {
         assert_refused(run, "migrate");
     }
     assert!(db.applied_versions().is_empty());
@@ -137,7 +137,7 @@ fn concurrent_migrates_through_session_pooling_apply_each_migration_once() {
     let bouncer = PgBouncer::start(PoolMode::Session);
     let url = bouncer.url(&db.name);
     let children = (0..4).map(|_| rehab(&db, &url, &["migrate", "--migrations"]).arg(&dir).spawn()).collect();
-    for run in wait_all(children, Duration::from_secs(60)) {
+    for run in wait_all(children, Duration::from_mins(1)) {
         run.code(0);
     }
     assert_eq!(db.applied_versions(), vec![1, 2]);

@@ -13,7 +13,7 @@ const STRAYS: &str = "CREATE TYPE public.leftover_status AS ENUM ('a', 'b');
     CREATE PUBLICATION leftover_pub FOR ALL TABLES;
     SELECT lo_create(0);";
 
-/// Owner, privileges and comment of `public`: pg_dump --no-privileges does not show them.
+/// Owner, privileges and comment of `public`: `pg_dump` --no-privileges does not show them.
 fn public_schema(db: &TestDb) -> (String, String, Option<String>) {
     let row = db
         .client()
@@ -165,6 +165,7 @@ fn reset_seed_seeds_after_migrating_and_a_bad_profile_drops_nothing() {
 
 /// Runs `rehab reset` on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
 fn reset_on_a_terminal(db: &TestDb, answer: &str) -> (Option<i32>, String) {
+    use std::io::Write as _;
     let command = format!("{} reset --database-url '{}'", env!("CARGO_BIN_EXE_rehab"), db.url().replace('\'', "'\\''"));
     let mut child = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
@@ -176,7 +177,6 @@ fn reset_on_a_terminal(db: &TestDb, answer: &str) -> (Option<i32>, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("util-linux `script` is installed");
-    use std::io::Write as _;
     child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())

@@ -48,7 +48,7 @@ const TABLES: &[&str] = &[
     "projections.projection_versions",
 ];
 
-/// One md5 per table over every row (events without transaction_id, the only non-deterministic column).
+/// One md5 per table over every row (events without `transaction_id`, the only non-deterministic column).
 fn digests(db: &TestDb) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = TABLES
         .iter()
@@ -165,7 +165,7 @@ fn data_seed_did_not_write_is_never_replaced() {
 fn a_killed_seed_leaves_nothing_behind() {
     let db = migrated("seed_killed");
     let mut child = db.rehab(&["seed", "--profile", "demo", "--scale", "0.2"]).spawn();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     let mut c = db.client();
     loop {
         let copying: bool = c

@@ -147,7 +147,7 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// Runs the real binary with a clean environment: no DATABASE_URL, PG*, REHAB_* or COLUMNS leak in from
+/// Runs the real binary with a clean environment: no `DATABASE_URL`, PG*, REHAB_* or COLUMNS leak in from
 /// the machine, and the working directory is the test's own (no stray rehab.toml).
 pub struct Rehab {
     cmd: std::process::Command,
