@@ -1,8 +1,6 @@
 //! Test harness: a throwaway database per test (dropped on drop) and a builder that runs the real
 //! `rehab` binary against it with a clean environment.
 
-#![allow(dead_code)]
-
 pub mod pgbouncer;
 pub mod server;
 
