@@ -182,7 +182,7 @@ impl<'a> World<'a> {
     pub fn new(seed: u64, profile: &'a Profile, reference: &'a Reference) -> Self {
         let ref_day = clock::reference_day();
         let first_day = ref_day - 7 * profile.weeks as i32;
-        let therapists = (0..profile.therapists as u64)
+        let therapists = (0..u64::from(profile.therapists))
             .map(|i| Therapist { id: rng::uuid(seed, &[tag::USER, 2, i]) })
             .collect::<Vec<_>>();
         let template_ids =
