@@ -1,5 +1,8 @@
 //! Command-line surface: global flags and one variant per subcommand (clap derive).
 
+// The doc comments here are the `--help` text, printed as written: backticks would show.
+#![allow(clippy::doc_markdown)]
+
 mod help;
 
 use std::path::PathBuf;
@@ -86,6 +89,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Parses the process's arguments; prints help, version or a usage error (exit 2) and exits when asked to.
+#[must_use]
 pub fn parse() -> Cli {
     let matches = command().get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())

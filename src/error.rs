@@ -61,6 +61,7 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {}
 
 /// The exit code for any error: the first `CliError` in the chain decides, otherwise 1.
+#[must_use]
 pub fn exit_code_of(err: &anyhow::Error) -> ExitCode {
     err.chain().find_map(|e| e.downcast_ref::<CliError>()).map_or(ExitCode::Failure, |e| e.code)
 }
@@ -76,7 +77,8 @@ pub const CONNECTION_FAILURE: &str = "08006";
 /// True when `err` means the connection is gone (closed by the server, reset, or cut), not a refused statement.
 pub fn connection_lost(err: &postgres::Error) -> bool {
     err.is_closed()
-        || (err.as_db_error().is_none() && std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>()))
+        || (err.as_db_error().is_none()
+            && matches!(std::error::Error::source(err), Some(s) if s.is::<std::io::Error>()))
 }
 
 /// The next step for any failure, chosen in this one place. Some causes decide it whatever the command was

@@ -1,14 +1,30 @@
 //! rehab: creates, migrates and inspects the PostgreSQL database of the rehabilitation-tracking backend.
 //! The binary is a thin shell over this library (see `main.rs`).
+//!
+//! Every module is private to the crate, so the compiler reports what nothing uses; the few items below
+//! are all that the binary and the integration tests (which otherwise only run the binary) need.
 
-pub mod app;
-pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod db;
-pub mod doctor;
-pub mod error;
-pub mod migrations;
-pub mod output;
-pub mod seed;
-pub mod settings;
+mod app;
+mod cli;
+mod commands;
+mod config;
+mod ctx;
+mod db;
+mod doctor;
+mod error;
+mod migrations;
+mod output;
+mod seed;
+mod settings;
+
+// For main.rs: parse, run, report the error, exit with its code.
+pub use app::run;
+pub use cli::{Format, parse};
+pub use error::{exit_code_of, hint_of};
+pub use output::print_error;
+pub use output::style::decide as decide_colour;
+
+// For the integration tests: what they compare the database with.
+pub use db::lock::MIGRATION_LOCK_KEY;
+pub use doctor::GROUPS as DOCTOR_GROUPS;
+pub use migrations::MigrationCatalog;

@@ -12,9 +12,10 @@ use crate::db::connect::DEFAULT_CONNECT_TIMEOUT;
 use crate::db::conninfo::{ConnInfo, EnvLookup};
 use crate::error::CliError;
 use crate::migrations::MigrationCatalog;
+use crate::migrations::unbuilt::{self, Unbuilt};
 use crate::output::Output;
 
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_mins(1);
 
 #[derive(Debug)]
 pub struct Settings {
@@ -94,7 +95,7 @@ impl Settings {
         }
         let direct_conn = direct_conn(&config, args, env, partition.as_deref())?;
 
-        let base = config.base_dir().map(Path::to_path_buf).unwrap_or_else(|| cwd.to_path_buf());
+        let base = config.base_dir().map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
         let migrations_dir =
             args.migrations.clone().or_else(|| config.file.migrations.dir.as_ref().map(|d| base.join(d)));
         let db = &config.file.database;
@@ -123,10 +124,7 @@ impl Settings {
     /// Status lines for migrations written into a folder but missing from the embedded set this run uses.
     pub fn unbuilt_notes(&self, active: &MigrationCatalog) -> Vec<String> {
         let cwd = std::env::current_dir().unwrap_or_default();
-        crate::migrations::unbuilt::find(active, self.migrations_dir.as_deref(), &cwd)
-            .iter()
-            .map(|u| u.note())
-            .collect()
+        unbuilt::find(active, self.migrations_dir.as_deref(), &cwd).iter().map(Unbuilt::note).collect()
     }
 
     /// The migrations this run works with: the folder if one is configured, else the embedded set.

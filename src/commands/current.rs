@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::migrations::history;
 
 #[derive(Debug, Serialize)]

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use comfy_table::Cell;
 use serde::Serialize;
 
-use crate::app::Ctx;
 use crate::cli::DoctorArgs;
+use crate::ctx::Ctx;
 use crate::doctor::{self, CHECKS, CheckCtx, CheckRow, DoctorCheck, GROUPS, Link, Status};
 use crate::error::CliError;
 use crate::output::{Report, table};

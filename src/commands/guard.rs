@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use postgres::Client;
 
-use crate::app::Ctx;
+use crate::ctx::Ctx;
 use crate::db::marker::{self, EnvironmentMarker};
 use crate::error::CliError;
 use crate::output::prompt::{self, Confirmation};
@@ -54,6 +54,7 @@ fn protected_marker(ctx: &Ctx, stored: Option<&EnvironmentMarker>, action: &str,
 }
 
 /// How the person confirms: typing the database name (for wiping everything) or answering yes.
+#[derive(Clone, Copy)]
 pub enum Ask {
     TypeDatabaseName,
     YesNo,

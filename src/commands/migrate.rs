@@ -6,8 +6,8 @@ use anyhow::Result;
 use postgres::Client;
 use serde::Serialize;
 
-use crate::app::Ctx;
 use crate::cli::MigrateArgs;
+use crate::ctx::Ctx;
 use crate::db::marker;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::apply::{self, AppliedStep, MigrateOptions};
@@ -29,7 +29,8 @@ pub fn run(ctx: &Ctx, args: &MigrateArgs) -> Result<MigrateReport> {
         ctx.out().status(&note);
     }
     let mut client = ctx.connect()?;
-    migrate_with(ctx, &mut client, &catalog, args)
+    let opts = MigrateOptions { target: args.target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
+    migrate_with(ctx, &mut client, &catalog, &opts)
 }
 
 /// Shared with `setup` and `reset`, which load the catalog before they change anything.
@@ -37,22 +38,21 @@ pub fn migrate_with(
     ctx: &Ctx,
     client: &mut Client,
     catalog: &MigrationCatalog,
-    args: &MigrateArgs,
+    opts: &MigrateOptions,
 ) -> Result<MigrateReport> {
-    let opts = MigrateOptions { target: args.target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
     let bar = progress::steps(ctx.out(), catalog.migrations.len());
     let mut on_start = |m: &crate::migrations::Migration, i: usize, total: usize| {
         progress::step(&bar, i, total, format!("V{} {}", m.version, m.name));
     };
-    let result = apply::migrate(client, catalog, &opts, &mut on_start);
+    let result = apply::migrate(client, catalog, opts, &mut on_start);
     bar.finish_and_clear();
     let migrated = result?;
-    if !args.dry_run {
+    if !opts.dry_run {
         record_environment(ctx, client);
     }
     Ok(MigrateReport {
         database: ctx.settings.conn.redacted(),
-        dry_run: args.dry_run,
+        dry_run: opts.dry_run,
         applied: migrated.steps,
         current_version: migrated.current_version,
     })

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::app::Ctx;
 use crate::cli::NewArgs;
+use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::catalog::{self, IRREVERSIBLE_MARKER};

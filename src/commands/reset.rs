@@ -11,14 +11,16 @@ use serde::Serialize;
 use super::guard::{self, Ask};
 use super::migrate::{self, MigrateReport};
 use super::seed::{self, SeedReport};
-use crate::app::Ctx;
-use crate::cli::{MigrateArgs, ResetArgs};
+use crate::cli::ResetArgs;
+use crate::ctx::Ctx;
 use crate::db::marker::{self, EnvironmentMarker};
 use crate::db::wipe::{self, ObjectGroup};
 use crate::db::{admin, lock};
 use crate::error::CliError;
-use crate::migrations::{MigrationCatalog, apply};
+use crate::migrations::MigrationCatalog;
+use crate::migrations::apply::{self, MigrateOptions};
 use crate::output::{Report, progress, table};
+use crate::seed::SeedOptions;
 
 #[derive(Debug, Serialize)]
 pub struct ResetReport {
@@ -74,7 +76,8 @@ pub fn run(ctx: &Ctx, args: &ResetArgs) -> Result<ResetReport> {
     drop(client);
     // After the lock is released: seeding opens its own connection.
     let seed = if args.seed {
-        Some(seed::seed_with(ctx, &super::setup::environment_seed(ctx), args.allow_protected).map_err(|e| {
+        let opts = SeedOptions::environment(&ctx.settings.seed_profile);
+        Some(seed::seed_with(ctx, &opts, args.allow_protected).map_err(|e| {
             e.context(
                 CliError::failure("the database was reset and migrated, but seeding it failed")
                     .with_hint("fix the cause below and run `rehab seed`"),
@@ -151,7 +154,8 @@ fn reset_locked(
         first_later.name,
         later.len() - 1
     ));
-    let rest = migrate::migrate_with(ctx, client, catalog, &MigrateArgs::default()).map_err(|e| {
+    let opts = MigrateOptions::all(ctx.settings.lock_timeout);
+    let rest = migrate::migrate_with(ctx, client, catalog, &opts).map_err(|e| {
         e.context(
             CliError::failure(format!(
                 "the reset committed (dropped and migrated up to V{}), but the migrations after it failed",

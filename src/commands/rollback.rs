@@ -6,8 +6,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::guard::{self, Ask};
-use crate::app::Ctx;
 use crate::cli::RollbackArgs;
+use crate::ctx::Ctx;
 use crate::migrations::rollback::{self, RollbackOptions, RollbackTarget, UndoneStep};
 use crate::output::{Report, progress, table};
 

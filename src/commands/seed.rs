@@ -9,8 +9,8 @@ use serde::Serialize;
 use postgres::Client;
 
 use super::guard;
-use crate::app::Ctx;
 use crate::cli::SeedArgs;
+use crate::ctx::Ctx;
 use crate::db::lock;
 use crate::error::CliError;
 use crate::output::{Report, table};
@@ -26,7 +26,7 @@ pub struct SeedReport {
     pub replaced: bool,
     pub tables: Vec<TableStat>,
     pub total_rows: u64,
-    /// pg_total_relation_size of every seeded table after loading, MiB.
+    /// `pg_total_relation_size` of every seeded table after loading, MiB.
     pub total_mib: f64,
     pub heap_mib: f64,
     pub load_seconds: f64,

@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use super::migrate::{self, MigrateReport};
 use super::seed::{self, SeedReport};
-use crate::app::Ctx;
-use crate::cli::{MigrateArgs, SetupArgs};
+use crate::cli::SetupArgs;
+use crate::ctx::Ctx;
 use crate::db::admin;
 use crate::error::sqlstate_of;
+use crate::migrations::apply::MigrateOptions;
 use crate::output::Report;
 use crate::seed::SeedOptions;
 
@@ -54,15 +55,11 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
         Err(e) => return Err(e),
     };
     admin::create_extensions(&mut client, &s.extensions)?;
-    let migrate = migrate::migrate_with(ctx, &mut client, &catalog, &MigrateArgs::default())?;
+    let migrate = migrate::migrate_with(ctx, &mut client, &catalog, &MigrateOptions::all(s.lock_timeout))?;
     drop(client);
-    let seed = if args.seed { Some(seed::seed_with(ctx, &environment_seed(ctx), false)?) } else { None };
+    let opts = SeedOptions::environment(&s.seed_profile);
+    let seed = if args.seed { Some(seed::seed_with(ctx, &opts, false)?) } else { None };
     Ok(SetupReport { database: s.conn.redacted(), created, extensions: s.extensions.clone(), migrate, seed })
-}
-
-/// What `setup --seed` and `reset --seed` load: the environment's `seed_profile`, seed 1, full scale.
-pub(crate) fn environment_seed(ctx: &Ctx) -> SeedOptions {
-    SeedOptions { profile: ctx.settings.seed_profile.clone(), seed: 1, scale: 1.0, replace: false, keep_indexes: false }
 }
 
 impl Report for SetupReport {

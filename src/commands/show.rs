@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::app::Ctx;
 use crate::cli::ShowArgs;
+use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::migrations::history::{self, MigrationState, MigrationStatus};
 use crate::output::{Report, table};

@@ -33,13 +33,6 @@ pub fn create_database(admin: &mut Client, name: &str) -> Result<bool> {
     }
 }
 
-/// Drops `name` if it exists, disconnecting its sessions first.
-pub fn drop_database(admin: &mut Client, name: &str) -> Result<()> {
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)))
-        .with_context(|| format!("could not drop database `{name}`"))
-}
-
 /// True when the table (or view) `name`, schema-qualified as in SQL, exists in the connected database.
 pub fn relation_exists(client: &mut impl postgres::GenericClient, name: &str) -> Result<bool> {
     let row = client

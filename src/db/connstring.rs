@@ -46,7 +46,7 @@ impl ConnParts {
             return Err(invalid("the connection string is empty").into());
         }
         match scheme_of(text) {
-            Some(scheme) => parse_url(text, scheme),
+            Some(scheme) => parse_url(text, &scheme),
             None if text.contains('=') => parse_keywords(text),
             None => Err(invalid("it is neither a postgresql:// URL nor a list of keyword=value settings").into()),
         }
@@ -90,7 +90,7 @@ fn scheme_of(text: &str) -> Option<String> {
         .then(|| head.to_ascii_lowercase())
 }
 
-fn parse_url(text: &str, scheme: String) -> Result<ConnParts> {
+fn parse_url(text: &str, scheme: &str) -> Result<ConnParts> {
     if scheme != "postgresql" && scheme != "postgres" {
         // Not repeated: what stands before the first `:` may be a user name, or worse.
         return Err(invalid("the URL scheme is not postgresql:// or postgres://").into());

@@ -52,19 +52,16 @@ fn root_store(root: Option<&Path>) -> Result<RootCertStore> {
         None => default.filter(|p| p.is_file()),
     };
     let mut store = RootCertStore::empty();
-    match file {
-        Some(path) => {
-            for cert in CertificateDer::pem_file_iter(&path)
-                .with_context(|| format!("could not read sslrootcert {}", path.display()))?
-            {
-                let cert = cert.with_context(|| format!("invalid certificate in {}", path.display()))?;
-                store.add(cert).with_context(|| format!("unusable certificate in {}", path.display()))?;
-            }
+    if let Some(path) = file {
+        for cert in CertificateDer::pem_file_iter(&path)
+            .with_context(|| format!("could not read sslrootcert {}", path.display()))?
+        {
+            let cert = cert.with_context(|| format!("invalid certificate in {}", path.display()))?;
+            store.add(cert).with_context(|| format!("unusable certificate in {}", path.display()))?;
         }
-        None => {
-            let found = rustls_native_certs::load_native_certs();
-            store.add_parsable_certificates(found.certs);
-        }
+    } else {
+        let found = rustls_native_certs::load_native_certs();
+        store.add_parsable_certificates(found.certs);
     }
     anyhow::ensure!(!store.is_empty(), "no root certificate found to verify the server: set sslrootcert");
     Ok(store)

@@ -10,6 +10,7 @@ fn auth_failed(e: &crate::error::CliError) -> bool {
     e.sqlstate.as_deref().is_some_and(crate::db::connect::login_refused)
 }
 
+#[allow(clippy::unnecessary_wraps, reason = "every check has the signature that CHECKS registers")]
 pub fn reachable(ctx: &mut CheckCtx) -> CheckResult {
     let target = ctx.settings.conn.redacted();
     Ok(match &ctx.link {

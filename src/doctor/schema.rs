@@ -1,4 +1,4 @@
-//! schema: leftovers and hazards found in the catalog (pg_type, pg_index, pg_constraint, pg_sequences),
+//! schema: leftovers and hazards found in the catalog (`pg_type`, `pg_index`, `pg_constraint`, `pg_sequences`),
 //! never by reading user tables.
 
 use super::{CheckCtx, CheckResult, Outcome, Status, join, list, statements, worst};
@@ -10,7 +10,7 @@ fn qualified(schema: &str, name: &str) -> String {
 }
 
 /// Enums, domains, ranges and stand-alone composite types that nothing depends on: no column, function,
-/// other type, view or cast (pg_depend records each of those; internal entries such as the type's own
+/// other type, view or cast (`pg_depend` records each of those; internal entries such as the type's own
 /// array or range constructors do not count). Types of extensions are left out.
 pub fn unused_types(ctx: &mut CheckCtx) -> CheckResult {
     let sql = format!(

@@ -23,6 +23,13 @@ pub struct MigrateOptions {
     pub lock_timeout: Duration,
 }
 
+impl MigrateOptions {
+    /// Every pending migration, for real (what `setup` and `reset` apply).
+    pub fn all(lock_timeout: Duration) -> Self {
+        Self { target: None, dry_run: false, lock_timeout }
+    }
+}
+
 /// One migration applied (or, in a dry run, that would be).
 #[derive(Debug, Clone, Serialize)]
 pub struct AppliedStep {
@@ -105,7 +112,7 @@ fn migrate_locked(
         on_start(m, i, total);
         let started = Instant::now();
         if let Err(e) = apply_one(client, m) {
-            return Err(failed(e, &done));
+            return Err(failed(&e, &done));
         }
         done.push(step(m, Some(started.elapsed())));
     }
@@ -229,7 +236,7 @@ fn apply_one(client: &mut Client, m: &Migration) -> std::result::Result<(), Scri
     tx.commit().map_err(connection_error)
 }
 
-fn failed(e: ScriptError, done: &[AppliedStep]) -> anyhow::Error {
+fn failed(e: &ScriptError, done: &[AppliedStep]) -> anyhow::Error {
     // What stays is part of the message, not the hint: a hint chosen by the cause (a lost connection, a
     // read-only server) replaces the local one, and this must be read either way.
     let kept = if done.is_empty() {

@@ -189,10 +189,12 @@ impl MigrationCatalog {
         Ok(Self { source, migrations })
     }
 
+    #[must_use]
     pub fn get(&self, version: i32) -> Option<&Migration> {
         self.migrations.binary_search_by_key(&version, |m| m.version).ok().map(|i| &self.migrations[i])
     }
 
+    #[must_use]
     pub fn latest_version(&self) -> Option<i32> {
         self.migrations.last().map(|m| m.version)
     }

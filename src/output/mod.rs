@@ -25,8 +25,6 @@ pub struct Output {
     pub verbose: bool,
     /// Captured once: stderr is a terminal that can redraw a line (see [`terminal::stderr_redraws`]).
     stderr_redraws: bool,
-    /// Captured once: `error:` and warnings on stderr may be coloured (see [`style::decide`]).
-    pub stderr_coloured: bool,
 }
 
 impl Output {
@@ -36,7 +34,6 @@ impl Output {
             quiet: flags.quiet,
             verbose: flags.verbose,
             stderr_redraws: terminal::stderr_redraws(),
-            stderr_coloured: style::decide(flags.color, flags.format == Format::Json),
         }
     }
 
@@ -47,6 +44,7 @@ impl Output {
 
     /// Writes `bytes` on stdout as they are, whatever `--format` says: a completion script or a man page is
     /// its own format.
+    #[allow(clippy::unused_self, reason = "every stdout write goes through Output, which is to own its writers")]
     pub fn raw(&self, bytes: &[u8]) -> anyhow::Result<()> {
         write_stdout(|out| out.write_all(bytes))
     }

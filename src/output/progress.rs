@@ -37,6 +37,11 @@ pub fn rows(out: &Output, multi: &indicatif::MultiProgress, table: &str, len: u6
     } else {
         "{prefix:32} [{bar:30}] {human_pos}/{human_len} rows, {rate} ({elapsed})"
     };
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a rate is never negative; `as` saturates"
+    )]
     let rate = |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
         let _ = write!(w, "{} rows/s", indicatif::HumanCount(s.per_sec() as u64));
     };

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::ValueEnum;
 
 /// `--color`.
+// The variants' doc comments are `--help` text, printed as written: backticks would show.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ColorChoice {
     /// Colour when the output is a terminal (and NO_COLOR is unset, or CLICOLOR_FORCE asks for it)

@@ -37,7 +37,8 @@ pub fn version_reached(version: Option<i32>) -> String {
 
 /// An RFC 3339 time from the history table, shortened for a table cell.
 pub fn timestamp(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|_| rfc3339.to_string())
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_string(),
+        |t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
 }

@@ -1,5 +1,5 @@
 //! The directly-written side: users, profiles, consents, login sessions, break-glass records and the
-//! audit trail. Consistent with the simulation (same ids, consents matching the ConsentGranted events,
+//! audit trail. Consistent with the simulation (same ids, consents matching the `ConsentGranted` events,
 //! logins around the patients' sessions).
 
 use std::io;
@@ -170,7 +170,7 @@ pub fn generate(w: &World, sink: &mut Sink) -> io::Result<()> {
         r.text(given);
         r.text(family);
         r.date(clock::days(chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("valid")) + rng.range(0, 23_000) as i32);
-        r.text(&format!("+1555{:07}", i));
+        r.text(&format!("+1555{i:07}"));
         r.uuid(&therapist.id);
         let condition = CONDITIONS[i % CONDITIONS.len()];
         r.jsonb_str(&format!(

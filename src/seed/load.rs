@@ -90,15 +90,15 @@ fn round_trips(tx: &mut Transaction, checks: Vec<(String, String, String)>) -> R
     let mut tables: Vec<&str> = Vec::new();
     let mut sql = String::new();
     for (table, name, def) in &checks {
-        if tables.last() != Some(&table.as_str()) {
+        if tables.last() == Some(&table.as_str()) {
+            sql.push_str(", ");
+        } else {
             if !tables.is_empty() {
                 sql.push_str(";\n");
             }
             tables.push(table);
             let probe = format!("rehab_seed_probe_{}", tables.len());
             sql.push_str(&format!("CREATE TEMP TABLE {probe} (LIKE {table}) ON COMMIT DROP;\nALTER TABLE {probe} "));
-        } else {
-            sql.push_str(", ");
         }
         sql.push_str(&format!("ADD CONSTRAINT {name} {def}"));
     }

@@ -24,6 +24,10 @@ const NAMES: &str = include_str!("../../seeds/names.toml");
 pub struct Profile {
     #[serde(skip)]
     pub name: String,
+    #[expect(
+        dead_code,
+        reason = "part of the profile format (deny_unknown_fields): a note for people reading the file"
+    )]
     pub description: String,
     pub email_domain: String,
     pub admins: u32,
@@ -63,6 +67,10 @@ impl Profile {
 #[serde(deny_unknown_fields)]
 pub struct Exercise {
     pub code: String,
+    #[expect(
+        dead_code,
+        reason = "part of the exercise list's format (deny_unknown_fields); the catalog rows use `code`"
+    )]
     pub name: String,
     pub target_rom_degrees: u32,
     pub rep_ms: u32,

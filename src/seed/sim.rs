@@ -87,7 +87,6 @@ pub struct Therapist {
 /// A session as generated (the plan); the projector reads it when folding the session's events.
 pub struct Session {
     pub id: [u8; 16],
-    pub patient: u32,
     pub scheduled_for: Option<i64>,
     pub started_at: i64,
     pub ended_at: i64,
@@ -183,7 +182,7 @@ impl<'a> World<'a> {
     pub fn new(seed: u64, profile: &'a Profile, reference: &'a Reference) -> Self {
         let ref_day = clock::reference_day();
         let first_day = ref_day - 7 * profile.weeks as i32;
-        let therapists = (0..profile.therapists as u64)
+        let therapists = (0..u64::from(profile.therapists))
             .map(|i| Therapist { id: rng::uuid(seed, &[tag::USER, 2, i]) })
             .collect::<Vec<_>>();
         let template_ids =
@@ -454,7 +453,6 @@ impl<'a> World<'a> {
         batch.push(self.ev(end, stream, p, Kind::SessionEnded { s }));
         self.sessions.push(Session {
             id,
-            patient: p,
             scheduled_for,
             started_at: start,
             ended_at: end,

@@ -167,10 +167,6 @@ pub fn width(t: T) -> i16 {
     TABLES[t as usize].1.split(',').count() as i16
 }
 
-pub fn name(t: T) -> &'static str {
-    TABLES[t as usize].0
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,6 +1,6 @@
 //! `--help` of every command and the usage/config errors, as snapshots: the CLI surface is a contract.
 
-use crate::support::{Rehab, TestDb};
+use crate::support::{Exit, Rehab, TestDb};
 
 fn help(args: &[&str]) -> String {
     let dir = std::env::temp_dir();
@@ -39,7 +39,7 @@ fn version_flag_prints_the_version() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let run = Rehab::new(&std::env::temp_dir()).args(&["migrate", "--bogus"]).run().code(2);
+    let run = Rehab::new(&std::env::temp_dir()).args(&["migrate", "--bogus"]).run().exit(Exit::Usage);
     assert!(run.stderr.contains("--bogus"), "{}", run.stderr);
 }
 
@@ -52,14 +52,14 @@ fn config_errors_name_the_key_and_line_and_exit_2() {
         "default_env = \"dev\"\n\n[environments.dev]\nurl = \"postgresql://localhost/x\"\nprotectd = true\n",
     )
     .unwrap();
-    let run = Rehab::new(&db.dir).args(&["current"]).run().code(2);
+    let run = Rehab::new(&db.dir).args(&["current"]).run().exit(Exit::Usage);
     insta::assert_snapshot!("config_unknown_key", run.stderr.replace(&*cfg.to_string_lossy(), "<dir>/rehab.toml"));
 
     std::fs::write(&cfg, "default_env = \"staging\"\n[environments.dev]\n").unwrap();
-    let run = Rehab::new(&db.dir).args(&["current"]).run().code(2);
+    let run = Rehab::new(&db.dir).args(&["current"]).run().exit(Exit::Usage);
     assert!(run.stderr.contains("unknown environment `staging`") && run.stderr.contains("line 1"), "{}", run.stderr);
 
-    let run = Rehab::new(&db.dir).args(&["current", "--env", "prod"]).run().code(2);
+    let run = Rehab::new(&db.dir).args(&["current", "--env", "prod"]).run().exit(Exit::Usage);
     assert!(run.stderr.contains("unknown environment `prod`") && run.stderr.contains("defined: dev"), "{}", run.stderr);
 }
 
@@ -72,7 +72,7 @@ fn flags_beat_environment_variables_which_beat_the_config_file() {
     )
     .unwrap();
     // Config alone: points at a closed port.
-    let run = Rehab::new(&db.dir).args(&["current"]).run().code(1);
+    let run = Rehab::new(&db.dir).args(&["current"]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("from_config"), "{}", run.stderr);
     // DATABASE_URL beats the config.
     let run = Rehab::new(&db.dir).args(&["current"]).env("DATABASE_URL", db.url()).ok();
@@ -82,6 +82,6 @@ fn flags_beat_environment_variables_which_beat_the_config_file() {
         .args(&["current", "--database-url", "postgresql://postgres@127.0.0.1:1/from_flag"])
         .env("DATABASE_URL", db.url())
         .run()
-        .code(1);
+        .exit(Exit::Failure);
     assert!(run.stderr.contains("from_flag"), "{}", run.stderr);
 }

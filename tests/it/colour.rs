@@ -1,6 +1,6 @@
 //! Colour: `--color`, `NO_COLOR` and `CLICOLOR_FORCE` decide it, never JSON, never a pipe by default.
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 const ESC: char = '\x1b';
 
@@ -32,8 +32,10 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force_and_never_reaches_j
     // The summary of migrate and the error line are coloured too.
     db.rehab(&["rollback", "--yes"]).ok();
     assert!(db.rehab(&["--color", "always", "migrate"]).ok().stdout.contains("\x1b[32mApplied\x1b[0m"));
-    let run =
-        crate::support::Rehab::new(&db.dir).args(&["--color", "always", "--database-url", "", "current"]).run().code(2);
+    let run = crate::support::Rehab::new(&db.dir)
+        .args(&["--color", "always", "--database-url", "", "current"])
+        .run()
+        .exit(Exit::Usage);
     assert!(run.stderr.starts_with("\x1b[1;31merror:\x1b[0m"), "{:?}", run.stderr);
 }
 

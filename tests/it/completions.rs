@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::Rehab;
+use crate::support::{Exit, Rehab};
 
 const COMMANDS: [&str; 12] =
     ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "dev", "completions", "man"];
@@ -67,10 +67,10 @@ fn an_unknown_shell_is_a_usage_error_listing_the_shells() {
     Rehab::new(dir.path())
         .args(&["completions", "tcsh"])
         .run()
-        .code(2)
+        .exit(Exit::Usage)
         .stderr_has("invalid value 'tcsh'")
         .stderr_has("bash, elvish, fish, powershell, zsh");
-    Rehab::new(dir.path()).args(&["completions"]).run().code(2).stderr_has("<SHELL>");
+    Rehab::new(dir.path()).args(&["completions"]).run().exit(Exit::Usage).stderr_has("<SHELL>");
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn man_prints_roff_for_rehab_and_for_each_command() {
     assert!(page.contains("rehab\\-migrate \\- Apply pending migrations"), "{page}");
     assert!(page.contains("\\fB\\-\\-dry\\-run\\fR") && page.contains("\\fB\\-\\-database\\-url\\fR"), "{page}");
 
-    Rehab::new(dir.path()).args(&["man", "bogus"]).run().code(2).stderr_has("invalid value 'bogus'");
+    Rehab::new(dir.path()).args(&["man", "bogus"]).run().exit(Exit::Usage).stderr_has("invalid value 'bogus'");
 }
 
 #[test]
@@ -115,15 +115,20 @@ fn man_dir_writes_one_page_per_command() {
         .arg(&into)
         .ok()
         .stdout_has(&format!("Wrote {} man pages into", COMMANDS.len() + 1));
-    Rehab::new(dir.path()).args(&["man", "seed", "--dir"]).arg(&into).run().code(2).stderr_has("cannot be used with");
+    Rehab::new(dir.path())
+        .args(&["man", "seed", "--dir"])
+        .arg(&into)
+        .run()
+        .exit(Exit::Usage)
+        .stderr_has("cannot be used with");
 }
 
 #[test]
 fn neither_reads_the_configuration_nor_needs_a_server() {
-    let cases: [(&str, Option<&str>, Option<&str>, i32); 3] = [
-        ("a malformed DATABASE_URL", Some("postgresql://[::1:5432/x"), None, 2),
-        ("no server at DATABASE_URL", Some("postgresql://postgres@127.0.0.1:1/x"), None, 1),
-        ("a broken rehab.toml", None, Some("default_env = \"nowhere\"\nnot_a_key = 1\n"), 2),
+    let cases: [(&str, Option<&str>, Option<&str>, Exit); 3] = [
+        ("a malformed DATABASE_URL", Some("postgresql://[::1:5432/x"), None, Exit::Usage),
+        ("no server at DATABASE_URL", Some("postgresql://postgres@127.0.0.1:1/x"), None, Exit::Failure),
+        ("a broken rehab.toml", None, Some("default_env = \"nowhere\"\nnot_a_key = 1\n"), Exit::Usage),
     ];
     for (case, url, config, current_exits) in cases {
         let dir = scratch();
@@ -138,7 +143,7 @@ fn neither_reads_the_configuration_nor_needs_a_server() {
             }
         };
         // The same setup stops a command that needs the settings.
-        rehab(&["current"]).run().code(current_exits);
+        rehab(&["current"]).run().exit(current_exits);
 
         let script = rehab(&["completions", "bash"]).ok();
         assert!(script.stdout.contains("_rehab()") && script.stderr.is_empty(), "with {case}: {script:?}");

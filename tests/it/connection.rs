@@ -1,6 +1,6 @@
 //! Connection failures say what happened without the password; TLS modes work against a real server.
 
-use crate::support::{Rehab, TempCluster, TestDb};
+use crate::support::{Exit, Rehab, TempCluster, TestDb};
 
 #[test]
 fn an_unreachable_host_gives_a_clear_error_without_the_password() {
@@ -8,7 +8,7 @@ fn an_unreachable_host_gives_a_clear_error_without_the_password() {
     let run = Rehab::new(&db.dir)
         .args(&["show", "--database-url", "postgresql://alice:hunter2@127.0.0.1:1/app"])
         .run()
-        .code(1);
+        .exit(Exit::Failure);
     assert!(run.stderr.contains("could not connect to postgresql://alice:***@127.0.0.1:1/app"), "{}", run.stderr);
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
     assert!(!run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"));
@@ -20,7 +20,7 @@ fn a_wrong_password_gives_a_clear_error_without_the_password() {
     let cluster = TempCluster::start_private("scram-sha-256", Some("right-pass")).expect("start a private cluster");
     let dir = std::env::temp_dir();
     let url = format!("postgresql://postgres:wrong-pass@127.0.0.1:{}/postgres?sslmode=disable", cluster.port);
-    let run = Rehab::new(&dir).args(&["current", "--database-url", &url]).run().code(1);
+    let run = Rehab::new(&dir).args(&["current", "--database-url", &url]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("password authentication failed"), "{}", run.stderr);
     assert!(run.stderr.contains("postgres:***@"), "{}", run.stderr);
     assert!(!run.stderr.contains("wrong-pass") && !run.stdout.contains("wrong-pass"), "{}", run.stderr);
@@ -34,7 +34,11 @@ fn a_wrong_password_gives_a_clear_error_without_the_password() {
     Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSFILE", &pgpass).ok();
     // The same file readable by others is ignored, as libpq does, and the refusal says so and how to fix it.
     std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
-    let run = Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSFILE", &pgpass).run().code(1);
+    let run = Rehab::new(&dir)
+        .args(&["current", "--database-url", &url])
+        .env("PGPASSFILE", &pgpass)
+        .run()
+        .exit(Exit::Failure);
     let says = format!("the password file {} was ignored because group or others can read it", pgpass.display());
     assert!(run.stderr.contains(&says) && run.stderr.contains("chmod 0600"), "{}", run.stderr);
 }
@@ -60,7 +64,7 @@ fn sslmode_require_encrypts_the_connection() {
 fn sslmode_verify_full_rejects_an_untrusted_certificate() {
     let db = TestDb::new("tls_verify");
     let url = db.url().replace("sslmode=disable", "sslmode=verify-full");
-    let run = crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).run().code(1);
+    let run = crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).run().exit(Exit::Failure);
     assert!(
         run.stderr.contains("could not connect") && run.stderr.to_lowercase().contains("certificate"),
         "{}",
@@ -96,7 +100,7 @@ fn sslmode_verify_ca_trusts_the_given_root_without_checking_the_host_name() {
     crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).ok();
     // verify-full also checks the name: the certificate is for `localhost`, not 127.0.0.1.
     let url = db.url().replace("sslmode=disable", &format!("sslmode=verify-full&sslrootcert={cert}"));
-    let run = crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).run().code(1);
+    let run = crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("not valid for name"), "{}", run.stderr);
     let url = url.replace("@127.0.0.1:", "@localhost:");
     crate::support::Rehab::new(&db.dir).args(&["current", "--database-url", &url]).ok();

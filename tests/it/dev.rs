@@ -1,11 +1,11 @@
-//! `rehab dev`: a real private cluster per test (its own data directory through REHAB_DEV_DIR), started,
+//! `rehab dev`: a real private cluster per test (its own data directory through `REHAB_DEV_DIR`), started,
 //! stopped, killed and destroyed with the installed server programs.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::support::Rehab;
+use crate::support::{Exit, Rehab};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -92,14 +92,14 @@ fn start_status_stop_start_again_and_destroy() {
     assert_eq!(stopped["stopped"], true, "{stopped}");
     assert!(!dev.data_dir().join("postmaster.pid").exists(), "stop waits for the shutdown");
     assert_eq!(dev.status()["running"], false);
-    dev.rehab(&["url"]).run().code(1).stderr_has("rehab dev start");
+    dev.rehab(&["url"]).run().exit(Exit::Failure).stderr_has("rehab dev start");
     dev.rehab(&["stop"]).ok().stdout_has("not running");
 
     let restarted = dev.rehab(&["start", "--format", "json"]).ok().json();
     assert_eq!((restarted["started"].as_bool(), restarted["created"].as_bool()), (Some(true), Some(false)));
     assert!(database_names(&dev.status()).contains(&"rehab_development".to_string()), "the data is kept");
 
-    dev.rehab(&["destroy"]).run().code(4).stderr_has("--yes");
+    dev.rehab(&["destroy"]).run().exit(Exit::Refused).stderr_has("--yes");
     assert!(dev.data_dir().exists(), "refused without confirmation");
     let destroyed = dev.rehab(&["destroy", "--yes", "--format", "json"]).ok().json();
     assert_eq!(destroyed["removed"], true, "{destroyed}");
@@ -164,7 +164,7 @@ fn tcp_only_on_request_with_a_generated_password() {
     Rehab::new(&dev.dir).arg("--database-url").arg(&url).arg("setup").ok();
 
     let wrong = url.replace(password.trim(), "wrong");
-    Rehab::new(&dev.dir).arg("--database-url").arg(&wrong).arg("current").run().code(1);
+    Rehab::new(&dev.dir).arg("--database-url").arg(&wrong).arg("current").run().exit(Exit::Failure);
     // The socket URL still works alongside.
     let socket = dev.rehab(&["url", "--socket"]).ok().stdout.trim().to_string();
     Rehab::new(&dev.dir).arg("--database-url").arg(&socket).arg("current").ok().stdout_has("6 ");
@@ -175,7 +175,7 @@ fn no_server_programs_gives_the_install_commands() {
     let dev = DevDir::new("nobin");
     std::fs::create_dir_all(dev.dir.join("empty")).unwrap();
     std::fs::write(dev.dir.join("rehab.toml"), "[dev]\nbin_dir = \"empty\"\n").unwrap();
-    let run = dev.rehab(&["start"]).env("PATH", dev.dir.join("empty")).run().code(1);
+    let run = dev.rehab(&["start"]).env("PATH", dev.dir.join("empty")).run().exit(Exit::Failure);
     for needle in ["bin_dir", "apt-get install postgresql", "dnf install postgresql-server", "brew install"] {
         assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
     }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Rehab, Run, TestDb};
+use crate::support::{Exit, Rehab, Run, TestDb};
 
 /// `rehab doctor --format json ARGS`, with `config` (a `[doctor]` section body) written to rehab.toml.
 fn doctor(db: &TestDb, config: &str, args: &[&str]) -> Rehab {
@@ -85,7 +85,7 @@ fn a_freshly_set_up_database_is_healthy() {
         assert_eq!(keys, ["detail", "group", "hint", "ms", "name", "objects", "status"], "{c}");
         assert_eq!(c["objects"], serde_json::json!([]), "nothing is at fault: {c}");
     }
-    for group in rehab::doctor::GROUPS {
+    for group in rehab::DOCTOR_GROUPS {
         assert!(checks.iter().any(|c| c["group"] == *group), "group {group} missing");
     }
     assert_eq!(status(&json, "replication/replicas"), "skip");
@@ -100,7 +100,7 @@ fn a_freshly_set_up_database_is_healthy() {
 #[test]
 fn pending_divergent_and_missing_migrations_fail() {
     let db = TestDb::new("doctor_migrations");
-    let none = doctor(&db, "", &["--only", "migrations"]).run().code(3).json();
+    let none = doctor(&db, "", &["--only", "migrations"]).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&none, "migrations/history_table"), "fail");
     let dir = db.fixture_dir("m", &[("V1__a.sql", "CREATE TABLE a (id int PRIMARY KEY);")]);
     db.rehab(&["migrate", "--quiet", "--migrations"]).arg(&dir).ok();
@@ -108,19 +108,22 @@ fn pending_divergent_and_missing_migrations_fail() {
     assert!(problems(&clean).is_empty(), "{:#?}", problems(&clean));
 
     std::fs::write(dir.join("V2__b.sql"), "CREATE TABLE b (id int PRIMARY KEY);").unwrap();
-    let json = doctor(&db, "", &["--only", "migrations", "--migrations"]).arg(&dir).run().code(3).json();
+    let json =
+        doctor(&db, "", &["--only", "migrations", "--migrations"]).arg(&dir).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "migrations/pending"), "fail");
     assert!(detail(&json, "migrations/pending").contains("V2 b"), "{json:#}");
     assert_eq!(status(&json, "migrations/divergent"), "ok");
 
     std::fs::remove_file(dir.join("V2__b.sql")).unwrap();
     std::fs::write(dir.join("V1__a.sql"), "CREATE TABLE a (id bigint PRIMARY KEY);").unwrap();
-    let json = doctor(&db, "", &["--only", "migrations", "--migrations"]).arg(&dir).run().code(3).json();
+    let json =
+        doctor(&db, "", &["--only", "migrations", "--migrations"]).arg(&dir).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "migrations/divergent"), "fail");
     assert_eq!(status(&json, "migrations/pending"), "ok");
 
     std::fs::remove_file(dir.join("V1__a.sql")).unwrap();
-    let json = doctor(&db, "", &["--only", "migrations", "--migrations"]).arg(&dir).run().code(3).json();
+    let json =
+        doctor(&db, "", &["--only", "migrations", "--migrations"]).arg(&dir).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "migrations/missing"), "fail");
     assert!(detail(&json, "migrations/missing").contains("V1 a"), "{json:#}");
 }
@@ -129,12 +132,12 @@ fn pending_divergent_and_missing_migrations_fail() {
 fn a_held_migration_lock_warns_and_names_the_holder() {
     let db = set_up("doctor_lock");
     let mut holder = db.client();
-    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::db::lock::MIGRATION_LOCK_KEY]).unwrap();
+    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::MIGRATION_LOCK_KEY]).unwrap();
     let pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
     let json = doctor(&db, "", &["--only", "migrations"]).ok().json();
     assert_eq!(status(&json, "migrations/lock"), "warn");
     assert!(detail(&json, "migrations/lock").contains(&format!("pid {pid}")), "{json:#}");
-    doctor(&db, "", &["--only", "migrations", "--strict"]).run().code(3).stderr_has("migrations/lock");
+    doctor(&db, "", &["--only", "migrations", "--strict"]).run().exit(Exit::CheckFailed).stderr_has("migrations/lock");
 }
 
 #[test]
@@ -150,7 +153,7 @@ fn a_stray_unused_enum_warns() {
     assert_eq!(status(&json, "schema/unused_types"), "warn");
     let found = detail(&json, "schema/unused_types");
     assert!(found.contains("\"public\".\"leftover\"") && !found.contains("mood"), "{found}");
-    doctor(&db, "", &["--only", "schema", "--strict"]).run().code(3);
+    doctor(&db, "", &["--only", "schema", "--strict"]).run().exit(Exit::CheckFailed);
 }
 
 #[test]
@@ -159,7 +162,7 @@ fn an_invalid_index_fails() {
     let mut c = db.client();
     c.batch_execute("CREATE TABLE dup (id int PRIMARY KEY, v int); INSERT INTO dup VALUES (1, 7), (2, 7);").unwrap();
     c.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY dup_v_key ON dup (v)").unwrap_err();
-    let json = doctor(&db, "", &["--only", "schema"]).run().code(3).json();
+    let json = doctor(&db, "", &["--only", "schema"]).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "schema/invalid_indexes"), "fail");
     assert!(detail(&json, "schema/invalid_indexes").contains("dup_v_key"), "{json:#}");
     assert!(row(&json, "schema/invalid_indexes")["hint"].as_str().unwrap().contains("DROP INDEX CONCURRENTLY"));
@@ -200,7 +203,7 @@ fn a_sequence_near_its_limit_fails() {
          SELECT setval(pg_get_serial_sequence('big', 'id'), 2100000000);",
     )
     .unwrap();
-    let json = doctor(&db, "", &["--only", "schema"]).run().code(3).json();
+    let json = doctor(&db, "", &["--only", "schema"]).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "schema/sequences"), "fail");
     let found = detail(&json, "schema/sequences");
     assert!(found.contains("ident_id_seq") && found.contains("ser_id_seq") && !found.contains("big_id_seq"), "{found}");
@@ -279,7 +282,7 @@ fn projection_lag_stalls_and_failed_rebuilds_are_reported() {
     assert_eq!(status(&json, "projections/rebuilds"), "ok");
 
     insert(&mut c, 10);
-    let json = doctor(&db, config, &["--only", "projections"]).run().code(3).json();
+    let json = doctor(&db, config, &["--only", "projections"]).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "projections/lag"), "fail");
 
     c.batch_execute(
@@ -294,7 +297,7 @@ fn projection_lag_stalls_and_failed_rebuilds_are_reported() {
                 last_error_at = now() WHERE projection_name = 'quality'",
     )
     .unwrap();
-    let json = doctor(&db, config, &["--only", "projections"]).run().code(3).json();
+    let json = doctor(&db, config, &["--only", "projections"]).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "projections/rebuilds"), "fail");
     assert!(
         detail(&json, "projections/rebuilds").contains("quality failed at")
@@ -342,7 +345,7 @@ fn a_slow_check_times_out_as_error_in_a_named_session_and_the_others_still_run()
         &db,
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rehab doctor' AND wait_event_type = 'Lock'",
     );
-    let run = Run::from(child.wait_with_output().unwrap()).code(0);
+    let run = Run::from(child.wait_with_output().unwrap()).exit(Exit::Success);
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     let json = run.json();
     assert_eq!(status(&json, "projections/lag"), "error");
@@ -357,7 +360,8 @@ fn a_slow_check_times_out_as_error_in_a_named_session_and_the_others_still_run()
 fn an_unreachable_server_fails_the_connection_and_skips_the_rest() {
     let db = TestDb::named("doctor_unreachable");
     let url = "postgresql://alice:hunter2@127.0.0.1:1/app";
-    let run = Rehab::new(&db.dir).args(&["doctor", "--format", "json", "--database-url", url]).run().code(3);
+    let run =
+        Rehab::new(&db.dir).args(&["doctor", "--format", "json", "--database-url", url]).run().exit(Exit::CheckFailed);
     assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"), "{}{}", run.stdout, run.stderr);
     let json = run.json();
     assert_eq!(status(&json, "connection/reachable"), "fail");
@@ -366,14 +370,15 @@ fn an_unreachable_server_fails_the_connection_and_skips_the_rest() {
     let s = &json["summary"];
     assert_eq!((s["fail"].as_u64(), s["ok"].as_u64(), s["error"].as_u64()), (Some(1), Some(0), Some(0)), "{json:#}");
     // The table form says the same, and --only without the connection group still shows why.
-    let run = Rehab::new(&db.dir).args(&["doctor", "--only", "schema", "--database-url", url]).run().code(3);
+    let run =
+        Rehab::new(&db.dir).args(&["doctor", "--only", "schema", "--database-url", url]).run().exit(Exit::CheckFailed);
     assert!(run.stdout.contains("reachable") && run.stdout.contains("SKIP") && !run.stdout.contains("hunter2"));
 }
 
 #[test]
 fn a_missing_database_fails_with_a_hint_to_run_setup() {
     let db = TestDb::named("doctor_missing_db");
-    let json = doctor(&db, "", &[]).run().code(3).json();
+    let json = doctor(&db, "", &[]).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "connection/reachable"), "fail");
     assert!(row(&json, "connection/reachable")["hint"].as_str().unwrap().contains("rehab setup"), "{json:#}");
     assert_eq!(status(&json, "migrations/pending"), "skip");
@@ -385,7 +390,7 @@ fn an_unknown_group_is_a_usage_error_listing_the_valid_ones() {
     let db = TestDb::named("doctor_bad_group");
     db.rehab(&["doctor", "--only", "schema,bogus"])
         .run()
-        .code(2)
+        .exit(Exit::Usage)
         .stderr_has("`bogus`")
         .stderr_has("connection, migrations, schema");
 }
@@ -400,7 +405,7 @@ fn unvalidated_constraints_tables_without_a_key_and_missing_extensions_are_repor
         )
         .unwrap();
     std::fs::write(db.dir.join("rehab.toml"), "[database]\nextensions = [\"citext\"]\n").unwrap();
-    let json = db.rehab(&["doctor", "--format", "json", "--only", "schema"]).run().code(3).json();
+    let json = db.rehab(&["doctor", "--format", "json", "--only", "schema"]).run().exit(Exit::CheckFailed).json();
     assert_eq!(status(&json, "schema/tables_without_primary_key"), "warn");
     assert!(detail(&json, "schema/tables_without_primary_key").contains("\"public\".\"loose\""), "{json:#}");
     assert_eq!(status(&json, "schema/unvalidated_constraints"), "warn");
@@ -469,7 +474,7 @@ fn thresholds_come_from_the_config() {
     assert!(json["checks"].as_array().unwrap().iter().all(|c| c["group"] != "schema"));
     // An unknown key is a configuration error naming it.
     std::fs::write(db.dir.join("rehab.toml"), "[doctor]\nlag_warn = 1\n").unwrap();
-    db.rehab(&["doctor"]).run().code(2).stderr_has("lag_warn");
+    db.rehab(&["doctor"]).run().exit(Exit::Usage).stderr_has("lag_warn");
 }
 
 #[test]

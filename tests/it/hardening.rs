@@ -5,7 +5,7 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use crate::support::{Rehab, TestDb};
+use crate::support::{Exit, Rehab, TestDb};
 
 /// Malformed connection strings, each holding the password `P` (or a piece of it) somewhere.
 const P: &str = "Zq7Xw9Kp";
@@ -103,7 +103,7 @@ fn each_malformed_string_says_which_part_is_wrong() {
         ("host=127.0.0.1 password='{P}", "no closing `'`"),
     ] {
         let raw = raw.replace("{P}", P);
-        Rehab::new(&db.dir).arg("--database-url").arg(&raw).arg("current").run().code(2).stderr_has(says);
+        Rehab::new(&db.dir).arg("--database-url").arg(&raw).arg("current").run().exit(Exit::Usage).stderr_has(says);
     }
 }
 
@@ -139,9 +139,9 @@ fn a_partition_suffix_past_63_bytes_is_refused_and_the_base_database_is_untouche
     assert!(users > 0);
     let long = format!("{}_12345", db.name);
     let says = format!("database name `{long}` is 69 bytes");
-    db.rehab(&["reset", "--yes", "--partition", "12345"]).run().code(2).stderr_has(&says);
-    db.rehab(&["setup", "--partition", "12345"]).run().code(2).stderr_has(&says);
-    db.rehab(&["seed", "--replace"]).env("REHAB_TEST_PARTITION", "12345").run().code(2).stderr_has(&says);
+    db.rehab(&["reset", "--yes", "--partition", "12345"]).run().exit(Exit::Usage).stderr_has(&says);
+    db.rehab(&["setup", "--partition", "12345"]).run().exit(Exit::Usage).stderr_has(&says);
+    db.rehab(&["seed", "--replace"]).env("REHAB_TEST_PARTITION", "12345").run().exit(Exit::Usage).stderr_has(&says);
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM auth.users"), users, "the base database changed");
     let truncated: bool = db
         .admin()
@@ -156,9 +156,9 @@ fn a_long_database_or_maintenance_name_is_refused_before_connecting() {
     let db = TestDb::named("long_names");
     let long = "d".repeat(64);
     let url = db.server.url(&long);
-    Rehab::new(&db.dir).arg("--database-url").arg(&url).arg("setup").run().code(2).stderr_has("is 64 bytes");
+    Rehab::new(&db.dir).arg("--database-url").arg(&url).arg("setup").run().exit(Exit::Usage).stderr_has("is 64 bytes");
     std::fs::write(db.dir.join("rehab.toml"), format!("[database]\nmaintenance_db = \"{long}\"\n")).unwrap();
-    db.rehab(&["setup"]).run().code(2).stderr_has(&format!("`{long}` is 64 bytes"));
+    db.rehab(&["setup"]).run().exit(Exit::Usage).stderr_has(&format!("`{long}` is 64 bytes"));
     assert!(!db.exists());
 }
 
@@ -176,7 +176,7 @@ fn a_silent_server_fails_within_the_connect_timeout() {
     let url = format!("postgresql://u:{P}@127.0.0.1:{port}/app?connect_timeout=2");
     for command in [&["current"][..], &["migrate"], &["show"]] {
         let started = Instant::now();
-        let run = Rehab::new(&db.dir).arg("--database-url").arg(&url).args(command).run().code(1);
+        let run = Rehab::new(&db.dir).arg("--database-url").arg(&url).args(command).run().exit(Exit::Failure);
         assert!(started.elapsed() < Duration::from_secs(4), "{command:?} took {:?}", started.elapsed());
         assert!(run.stderr.contains(&format!("no answer from 127.0.0.1:{port} within 2 s")), "{}", run.stderr);
         assert!(run.stderr.contains("pg_isready") && !leaks(&run.stderr), "{}", run.stderr);
@@ -184,7 +184,13 @@ fn a_silent_server_fails_within_the_connect_timeout() {
     // PGCONNECT_TIMEOUT bounds it just the same.
     let plain = format!("postgresql://u@127.0.0.1:{port}/app");
     let started = Instant::now();
-    Rehab::new(&db.dir).arg("--database-url").arg(&plain).env("PGCONNECT_TIMEOUT", "1").arg("current").run().code(1);
+    Rehab::new(&db.dir)
+        .arg("--database-url")
+        .arg(&plain)
+        .env("PGCONNECT_TIMEOUT", "1")
+        .arg("current")
+        .run()
+        .exit(Exit::Failure);
     assert!(started.elapsed() < Duration::from_secs(3), "PGCONNECT_TIMEOUT ignored: {:?}", started.elapsed());
 }
 
@@ -199,7 +205,7 @@ fn setup_wait_on_a_silent_server_gives_up_after_the_wait() {
         .arg(&url)
         .args(&["setup", "--wait", "2"])
         .run()
-        .code(1)
+        .exit(Exit::Failure)
         .stderr_has(&format!("no answer from 127.0.0.1:{port} within 2 s"));
     let took = started.elapsed();
     assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(4), "took {took:?}");
@@ -238,7 +244,7 @@ fn seed_replace_refuses_a_database_marked_protected_and_keeps_its_data() {
     // A plain URL, no config: only the marker in the database knows.
     std::fs::remove_file(db.dir.join("rehab.toml")).unwrap();
     for args in [&["seed", "--replace"][..], &["seed"]] {
-        db.rehab(args).run().code(4).stderr_has("database itself is marked").stderr_has("`prod`");
+        db.rehab(args).run().exit(Exit::Refused).stderr_has("database itself is marked").stderr_has("`prod`");
     }
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM auth.users"), users);
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM public.rehab_seed_runs"), 1);

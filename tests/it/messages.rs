@@ -1,12 +1,12 @@
 //! Error messages a person acts on: the server's own words (message, DETAIL, HINT), no filler lines.
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 #[test]
 fn a_server_error_shows_its_detail_and_hint_without_a_db_error_filler_line() {
     let db = TestDb::new("msg_server_error");
     std::fs::write(db.dir.join("rehab.toml"), "[database]\nextensions = [\"rehab_no_such_extension\"]\n").unwrap();
-    let run = db.rehab(&["setup"]).run().code(1);
+    let run = db.rehab(&["setup"]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("could not create extension `rehab_no_such_extension`"), "{}", run.stderr);
     assert!(run.stderr.contains("caused by: ERROR: extension \"rehab_no_such_extension\" is not available"));
     assert!(run.stderr.contains("    DETAIL: ") && run.stderr.contains("    HINT: "), "{}", run.stderr);
@@ -35,7 +35,7 @@ fn out_of_range_numbers_are_usage_errors_that_say_the_range() {
     }
     // More steps than applied is a usage error too, and says how many there are.
     db.rehab(&["migrate"]).ok();
-    db.rehab(&["rollback", "--steps", "7", "--yes"]).run().code(2).stderr_has("only 6 applied");
+    db.rehab(&["rollback", "--steps", "7", "--yes"]).run().exit(Exit::Usage).stderr_has("only 6 applied");
     assert_eq!(db.applied_versions(), vec![1, 2, 3, 4, 5, 6]);
 }
 
@@ -53,7 +53,7 @@ fn the_hint_follows_the_cause_read_only_privilege_and_a_lost_connection() {
     db.admin()
         .batch_execute(&format!("ALTER DATABASE \"{}\" SET default_transaction_read_only = on", db.name))
         .unwrap();
-    let run = db.rehab(&["migrate"]).run().code(1);
+    let run = db.rehab(&["migrate"]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("read-only transaction"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: the server is read-only") && run.stderr.contains("connect to the primary"));
     assert!(!run.stderr.contains("fix it and run"), "{}", run.stderr);
@@ -62,7 +62,8 @@ fn the_hint_follows_the_cause_read_only_privilege_and_a_lost_connection() {
     let db = TestDb::new("msg_privilege");
     let role = format!("rehab_t_noprivs_{}", std::process::id());
     let url = plain_role(&db, &role);
-    let run = crate::support::Rehab::new(&db.dir).arg("--database-url").arg(&url).arg("migrate").run().code(1);
+    let run =
+        crate::support::Rehab::new(&db.dir).arg("--database-url").arg(&url).arg("migrate").run().exit(Exit::Failure);
     assert!(run.stderr.contains("permission denied"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: the user lacks the privilege named above"), "{}", run.stderr);
     drop(db);
@@ -79,7 +80,7 @@ fn the_hint_follows_the_cause_read_only_privilege_and_a_lost_connection() {
             ("V2__cut.sql", "SELECT pg_terminate_backend(pg_backend_pid());"),
         ],
     );
-    let run = db.rehab(&["--migrations", dir.to_str().unwrap(), "migrate"]).run().code(1);
+    let run = db.rehab(&["--migrations", dir.to_str().unwrap(), "migrate"]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("hint: the connection was lost mid-run"), "{}", run.stderr);
     assert!(run.stderr.contains("run the command again"), "{}", run.stderr);
     assert_eq!(db.applied_versions(), vec![1]);
@@ -94,7 +95,7 @@ fn libpq_variables_with_bad_values_are_named() {
         ("PGSSLMODE", "bogus", "PGSSLMODE=`bogus` is not an sslmode"),
         ("PGCONNECT_TIMEOUT", "abc", "PGCONNECT_TIMEOUT=`abc` is not a connect timeout"),
     ] {
-        crate::support::Rehab::new(&db.dir).env(var, value).arg("current").run().code(2).stderr_has(says);
+        crate::support::Rehab::new(&db.dir).env(var, value).arg("current").run().exit(Exit::Usage).stderr_has(says);
     }
 }
 
@@ -102,7 +103,10 @@ fn libpq_variables_with_bad_values_are_named() {
 fn config_mistakes_are_named_before_anything_runs() {
     let db = TestDb::named("msg_config");
     // --config pointing at a folder.
-    db.rehab(&["--config", db.dir.to_str().unwrap(), "current"]).run().code(2).stderr_has("is a folder, not a file");
+    db.rehab(&["--config", db.dir.to_str().unwrap(), "current"])
+        .run()
+        .exit(Exit::Usage)
+        .stderr_has("is a folder, not a file");
     // Doctor thresholds that contradict each other, or are negative, name the key.
     for (toml, says) in [
         (
@@ -114,7 +118,7 @@ fn config_mistakes_are_named_before_anything_runs() {
         ("[doctor]\ncache_hit_warn_pct = 150\n", "cache_hit_warn_pct = 150 is not a percentage"),
     ] {
         std::fs::write(db.dir.join("rehab.toml"), toml).unwrap();
-        db.rehab(&["doctor"]).run().code(2).stderr_has(says).stderr_has("[doctor]");
+        db.rehab(&["doctor"]).run().exit(Exit::Usage).stderr_has(says).stderr_has("[doctor]");
     }
     // setup --seed with an unknown seed_profile fails before it creates or migrates anything.
     let url = db.url();
@@ -126,7 +130,7 @@ fn config_mistakes_are_named_before_anything_runs() {
     crate::support::Rehab::new(&db.dir)
         .args(&["setup", "--seed"])
         .run()
-        .code(2)
+        .exit(Exit::Usage)
         .stderr_has("unknown seed profile `nope`");
     assert!(!db.exists(), "setup created the database before refusing the profile");
 }
@@ -170,7 +174,7 @@ fn a_runtime_error_in_an_up_script_names_the_line_of_its_statement() {
             ),
         ],
     );
-    let run = db.rehab(&["--migrations", dir.to_str().unwrap(), "migrate"]).run().code(1);
+    let run = db.rehab(&["--migrations", dir.to_str().unwrap(), "migrate"]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("V2__bad.sql line 4: ERROR: division by zero"), "{}", run.stderr);
     assert!(run.stderr.contains("applied before it in this run, and kept: V1 ok"), "{}", run.stderr);
     // Nothing of V2 stayed: its statements ran in one transaction with its history row.
@@ -185,7 +189,7 @@ fn one_seed_default_everywhere_and_the_refusal_hints_a_command_that_exists() {
     let json = db.rehab(&["--format", "json", "seed"]).ok().json();
     assert_eq!(json["profile"], "minimal", "{json}");
     // setup --seed on seeded data: the hint names `rehab seed --replace` (setup has no --replace).
-    let run = db.rehab(&["setup", "--seed"]).run().code(4);
+    let run = db.rehab(&["setup", "--seed"]).run().exit(Exit::Refused);
     assert!(run.stderr.contains("run `rehab seed --replace`"), "{}", run.stderr);
     // The environment's seed_profile is the default of `rehab seed` too.
     let url = db.url();
@@ -210,7 +214,7 @@ fn connection_refusals_get_the_hint_of_their_cause() {
     };
     let rehab = |url: String| crate::support::Rehab::new(&db.dir).arg("--database-url").arg(url).arg("current").run();
     // No such role: say so, not "is PostgreSQL running?".
-    let run = rehab(url("rehab_no_such_role", "")).code(1);
+    let run = rehab(url("rehab_no_such_role", "")).exit(Exit::Failure);
     assert!(run.stderr.contains("there is no role `rehab_no_such_role`"), "{}", run.stderr);
     assert!(!run.stderr.contains("is PostgreSQL running"), "{}", run.stderr);
     // A role out of connection slots (CONNECTION LIMIT 0 gives the server's "too many connections").
@@ -218,17 +222,17 @@ fn connection_refusals_get_the_hint_of_their_cause() {
     db.admin()
         .batch_execute(&format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
         .unwrap();
-    let run = rehab(url(&role, "")).code(1);
+    let run = rehab(url(&role, "")).exit(Exit::Failure);
     let _ = db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}"));
     assert!(run.stderr.contains("too many connections"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: the server has no free connection slot"), "{}", run.stderr);
     // A bad options= setting.
-    let run = rehab(url(&s.user, "&options=-c%20rehab_bogus_setting%3D1")).code(1);
+    let run = rehab(url(&s.user, "&options=-c%20rehab_bogus_setting%3D1")).exit(Exit::Failure);
     assert!(run.stderr.contains("hint: the server refused a setting in `options`"), "{}", run.stderr);
     // Nothing listening: the server hint stays.
     let run = crate::support::Rehab::new(&db.dir)
         .args(&["--database-url", "postgresql://u@127.0.0.1:1/x", "current"])
         .run()
-        .code(1);
+        .exit(Exit::Failure);
     assert!(run.stderr.contains("is PostgreSQL running"), "{}", run.stderr);
 }

@@ -1,6 +1,6 @@
 //! `rehab migrate`: targets, dry runs, the lock, failures, divergence, no-transaction scripts.
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 /// Three small migrations; V2 is a data migration, so running it twice would show as two rows.
 fn three(db: &TestDb) -> std::path::PathBuf {
@@ -43,7 +43,7 @@ fn migrate_stops_at_the_target_and_refuses_unknown_targets() {
     db.rehab(&["migrate", "--target", "9", "--migrations"])
         .arg(&dir)
         .run()
-        .code(2)
+        .exit(Exit::Usage)
         .stderr_has("unknown target version 9");
     assert_eq!(db.applied_versions(), vec![1, 2]);
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
@@ -85,9 +85,9 @@ fn a_held_lock_times_out_naming_the_holder() {
     std::fs::write(db.dir.join("rehab.toml"), "[migrations]\nlock_timeout_secs = 1\n").unwrap();
     let mut holder = db.client();
     holder.batch_execute("SET application_name = 'held-by-test'").unwrap();
-    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::db::lock::MIGRATION_LOCK_KEY]).unwrap();
+    holder.execute("SELECT pg_advisory_lock($1)", &[&rehab::MIGRATION_LOCK_KEY]).unwrap();
     let pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
-    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(1);
+    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().exit(Exit::Failure);
     assert!(run.stderr.contains("migration lock") && run.stderr.contains(&format!("pid {pid}")), "{}", run.stderr);
     assert!(run.stderr.contains("held-by-test"), "{}", run.stderr);
     assert!(db.applied_versions().is_empty());
@@ -107,7 +107,7 @@ fn a_failing_migration_names_file_line_and_message_and_leaves_nothing_behind() {
             ("V4__four.sql", "CREATE TABLE four (id int);\n"),
         ],
     );
-    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(1);
+    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().exit(Exit::Failure);
     assert!(run.stderr.contains("V3__broken.sql line 3"), "{}", run.stderr);
     assert!(run.stderr.contains("relation \"nowhere\" does not exist"), "{}", run.stderr);
     assert!(run.stderr.contains("V1 one, V2 two"), "{}", run.stderr);
@@ -126,7 +126,7 @@ fn an_edited_applied_migration_is_refused_naming_version_and_difference() {
         "CREATE TABLE things (id int PRIMARY KEY, note text); -- edited\n",
     )
     .unwrap();
-    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(1);
+    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().exit(Exit::Failure);
     assert!(run.stderr.contains("V1 create_things: divergent"), "{}", run.stderr);
     assert!(run.stderr.contains("edited after it was applied"), "{}", run.stderr);
     assert_eq!(db.applied_versions(), vec![1, 2], "V3 must not run while V1 diverges");
@@ -138,7 +138,7 @@ fn a_missing_applied_file_is_refused() {
     let dir = three(&db);
     db.rehab(&["migrate", "--target", "2", "--migrations"]).arg(&dir).ok();
     std::fs::remove_file(dir.join("V2__seed_thing.sql")).unwrap();
-    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(1);
+    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().exit(Exit::Failure);
     assert!(run.stderr.contains("V2 seed_thing: missing"), "{}", run.stderr);
     assert_eq!(db.applied_versions(), vec![1, 2]);
 }
@@ -179,7 +179,7 @@ fn a_failing_no_transaction_statement_names_its_line() {
             ("V2__idx.sql", "-- rehab:no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n\nCREATE INDEX CONCURRENTLY t_y ON t (y);\n"),
         ],
     );
-    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(1);
+    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().exit(Exit::Failure);
     assert!(run.stderr.contains("V2__idx.sql line 4"), "{}", run.stderr);
     assert!(run.stderr.contains("column \"y\" does not exist"), "{}", run.stderr);
     assert_eq!(db.applied_versions(), vec![1]);

@@ -1,11 +1,11 @@
 //! Invalid migration folders are refused before the database is touched, naming the file.
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 fn refused(files: &[(&str, &str)], expect: &str) {
     let db = TestDb::new("folder");
     let dir = db.fixture_dir("bad", files);
-    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(2);
+    let run = db.rehab(&["migrate", "--migrations"]).arg(&dir).run().exit(Exit::Usage);
     assert!(run.stderr.contains(expect), "expected {expect:?} in:\n{}", run.stderr);
     assert!(
         !db.scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL"),
@@ -44,7 +44,7 @@ fn sql_files_in_sub_folders_are_refused() {
     let dir = db.fixture_dir("nested", &[OK]);
     std::fs::create_dir_all(dir.join("down")).unwrap();
     std::fs::write(dir.join("down/V1__ok.sql"), "DROP TABLE ok;").unwrap();
-    db.rehab(&["migrate", "--migrations"]).arg(&dir).run().code(2).stderr_has("down/");
+    db.rehab(&["migrate", "--migrations"]).arg(&dir).run().exit(Exit::Usage).stderr_has("down/");
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn a_missing_folder_is_a_usage_error() {
     let db = TestDb::new("folder_missing");
     db.rehab(&["migrate", "--migrations", "/nonexistent/rehab-migrations"])
         .run()
-        .code(2)
+        .exit(Exit::Usage)
         .stderr_has("/nonexistent/rehab-migrations");
 }
 
@@ -65,10 +65,10 @@ fn an_invalid_folder_is_reported_before_connecting_and_before_reset_drops_anythi
         .args(&["migrate", "--database-url", "postgresql://postgres@127.0.0.1:1/x", "--migrations"])
         .arg(&dir)
         .run()
-        .code(2)
+        .exit(Exit::Usage)
         .stderr_has("V2__add-users.sql");
     db.client().batch_execute("CREATE TABLE keep_me (id int)").unwrap();
-    db.rehab(&["reset", "--yes", "--migrations"]).arg(&dir).run().code(2).stderr_has("V2__add-users.sql");
+    db.rehab(&["reset", "--yes", "--migrations"]).arg(&dir).run().exit(Exit::Usage).stderr_has("V2__add-users.sql");
     assert!(
         db.scalar::<bool>("SELECT to_regclass('keep_me') IS NOT NULL"),
         "reset dropped objects despite the invalid folder"

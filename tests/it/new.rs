@@ -1,6 +1,6 @@
 //! `rehab new`: the next pair of files, a name refinery will not skip, and `migrate` applies it.
 
-use crate::support::{Rehab, TestDb};
+use crate::support::{Exit, Rehab, TestDb};
 
 #[test]
 fn new_creates_the_next_pair_and_migrate_applies_it() {
@@ -36,14 +36,18 @@ fn new_creates_the_next_pair_and_migrate_applies_it() {
     let down = std::fs::read_to_string(dir.join("V3__drop_legacy.down.sql")).unwrap();
     assert!(down.starts_with("-- rehab:irreversible\n"), "{down}");
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
-    db.rehab(&["rollback", "--yes", "--migrations"]).arg(&dir).run().code(1).stderr_has("V3 drop_legacy: irreversible");
+    db.rehab(&["rollback", "--yes", "--migrations"])
+        .arg(&dir)
+        .run()
+        .exit(Exit::Failure)
+        .stderr_has("V3 drop_legacy: irreversible");
 }
 
 #[test]
 fn new_refuses_names_refinery_would_skip_and_creates_nothing() {
     let db = TestDb::named("new_bad");
     for bad in ["add-users", "add.users", "ünïcode", ""] {
-        let run = Rehab::new(&db.dir).args(&["new", bad]).run().code(2);
+        let run = Rehab::new(&db.dir).args(&["new", bad]).run().exit(Exit::Usage);
         assert!(run.stderr.contains("letters, digits and `_`"), "{bad}: {}", run.stderr);
     }
     assert!(!db.dir.join("migrations").exists());

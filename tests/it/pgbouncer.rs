@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::support::{PgBouncer, PoolMode, Rehab, Run, TestDb};
+use crate::support::{Exit, PgBouncer, PoolMode, Rehab, Run, TestDb};
 
 /// Two migrations, the second a data migration: applied twice, it would leave two rows.
 fn two(db: &TestDb) -> PathBuf {
@@ -64,7 +64,7 @@ fn wait_all(children: Vec<Child>, limit: Duration) -> Vec<Run> {
 }
 
 fn assert_refused(run: Run, command: &str) {
-    run.code(1)
+    run.exit(Exit::Failure)
         .stderr_has(&format!("refusing to run `rehab {command}` through a transaction-pooling proxy"))
         .stderr_has("does not keep its server session across transactions")
         .stderr_has("nothing was changed")
@@ -91,7 +91,7 @@ fn concurrent_migrates_through_transaction_pooling_all_refuse_without_hanging() 
     let bouncer = PgBouncer::start(PoolMode::Transaction);
     let url = bouncer.url(&db.name);
     let children = (0..8).map(|_| rehab(&db, &url, &["migrate", "--migrations"]).arg(&dir).spawn()).collect();
-    for run in wait_all(children, Duration::from_secs(60)) {
+    for run in wait_all(children, Duration::from_mins(1)) {
         assert_refused(run, "migrate");
     }
     assert!(db.applied_versions().is_empty());
@@ -137,8 +137,8 @@ fn concurrent_migrates_through_session_pooling_apply_each_migration_once() {
     let bouncer = PgBouncer::start(PoolMode::Session);
     let url = bouncer.url(&db.name);
     let children = (0..4).map(|_| rehab(&db, &url, &["migrate", "--migrations"]).arg(&dir).spawn()).collect();
-    for run in wait_all(children, Duration::from_secs(60)) {
-        run.code(0);
+    for run in wait_all(children, Duration::from_mins(1)) {
+        run.exit(Exit::Success);
     }
     assert_eq!(db.applied_versions(), vec![1, 2]);
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM things"), 1, "the data migration ran more than once");
@@ -157,7 +157,7 @@ fn direct_url_env_routes_schema_changes_around_the_pooler() {
         .env("DATABASE_URL", &pooled)
         .arg("migrate")
         .run()
-        .code(1)
+        .exit(Exit::Failure)
         .stderr_has("transaction-pooling proxy")
         .stderr_has("set $REHAB_T_DIRECT_URL to the PostgreSQL server's own URL");
     assert!(db.applied_versions().is_empty());
@@ -169,7 +169,7 @@ fn direct_url_env_routes_schema_changes_around_the_pooler() {
         .arg(&pooled)
         .arg("migrate")
         .run()
-        .code(1)
+        .exit(Exit::Failure)
         .stderr_has("transaction-pooling proxy");
     assert!(db.applied_versions().is_empty());
 
@@ -191,7 +191,7 @@ fn a_startup_parameter_the_pooler_refuses_gets_a_hint_about_the_pooler() {
     let url = format!("{}&options=-c%20statement_timeout%3D0", bouncer.url(&db.name));
     rehab(&db, &url, &["migrate"])
         .run()
-        .code(1)
+        .exit(Exit::Failure)
         .stderr_has("unsupported startup parameter")
         .stderr_has("connection pooler (PgBouncer)")
         .stderr_has("ignore_startup_parameters");

@@ -4,7 +4,7 @@
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::support::{Run, TestDb};
+use crate::support::{Exit, Run, TestDb};
 
 /// The migration lock's advisory key: "rehab" in ASCII (491327611234), as in src/db/lock.rs.
 const MIGRATION_LOCK_KEY: i64 = 0x72_65_68_61_62;
@@ -114,7 +114,7 @@ fn seed_reset_and_migrate_give_up_on_a_held_migration_lock_and_change_nothing() 
         let run = db
             .rehab(args)
             .run()
-            .code(1)
+            .exit(Exit::Failure)
             .stderr_has("timed out after 1s waiting for the migration lock")
             .stderr_has("races lock holder");
         assert!(started.elapsed() >= Duration::from_secs(1), "{args:?} did not wait for the lock:\n{}", run.stderr);
@@ -158,7 +158,7 @@ fn seed_waits_for_the_migration_lock_and_proceeds_once_it_is_released() {
     assert!(!table_exists(&db, "public.rehab_seed_runs"), "the seed wrote before it had the lock");
 
     holder.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).unwrap();
-    let run = Run::from(child.wait_with_output().unwrap()).code(0);
+    let run = Run::from(child.wait_with_output().unwrap()).exit(Exit::Success);
     assert!(run.stdout.contains("Seeded"), "{}", run.stdout);
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM public.rehab_seed_runs"), 1);
     assert!(db.scalar::<i64>("SELECT count(*) FROM event_store.events") > 0);

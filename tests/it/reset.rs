@@ -1,6 +1,6 @@
 //! `rehab reset`: leaves exactly what a fresh `setup` leaves, strays included, and every guard holds.
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 const STRAYS: &str = "CREATE TYPE public.leftover_status AS ENUM ('a', 'b');
     CREATE FUNCTION public.leftover_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';
@@ -13,7 +13,7 @@ const STRAYS: &str = "CREATE TYPE public.leftover_status AS ENUM ('a', 'b');
     CREATE PUBLICATION leftover_pub FOR ALL TABLES;
     SELECT lo_create(0);";
 
-/// Owner, privileges and comment of `public`: pg_dump --no-privileges does not show them.
+/// Owner, privileges and comment of `public`: `pg_dump` --no-privileges does not show them.
 fn public_schema(db: &TestDb) -> (String, String, Option<String>) {
     let row = db
         .client()
@@ -94,7 +94,7 @@ fn reset_without_yes_and_without_a_terminal_is_refused() {
     db.rehab(&["setup"]).ok();
     db.client().batch_execute(STRAYS).unwrap();
     let before = db.schema_dump();
-    db.rehab(&["reset"]).run().code(4).stderr_has("stdin is not a terminal").stderr_has("--yes");
+    db.rehab(&["reset"]).run().exit(Exit::Refused).stderr_has("stdin is not a terminal").stderr_has("--yes");
     assert!(db.schema_dump() == before);
 }
 
@@ -118,18 +118,22 @@ fn reset_refuses_a_protected_environment_from_the_config_or_the_marker() {
     let before = db.schema_dump();
 
     // (a) protected in the config.
-    rehab(&["reset", "--yes"]).run().code(4).stderr_has("`protected = true`").stderr_has("--allow-protected");
+    rehab(&["reset", "--yes"])
+        .run()
+        .exit(Exit::Refused)
+        .stderr_has("`protected = true`")
+        .stderr_has("--allow-protected");
     assert!(db.schema_dump() == before);
 
     // (b) the config now says otherwise, but the database remembers: still refused. Migrate keeps the mark.
     config(false);
     rehab(&["migrate"]).ok().stderr_has("protected environment `prod`");
     assert!(db.scalar::<bool>("SELECT protected FROM public.rehab_environment"), "migrate lowered the mark");
-    rehab(&["reset", "--yes"]).run().code(4).stderr_has("database itself is marked").stderr_has("`prod`");
+    rehab(&["reset", "--yes"]).run().exit(Exit::Refused).stderr_has("database itself is marked").stderr_has("`prod`");
     assert!(db.schema_dump() == before);
 
     // (c) allowed, but still not without confirmation.
-    rehab(&["reset", "--allow-protected"]).run().code(4).stderr_has("stdin is not a terminal");
+    rehab(&["reset", "--allow-protected"]).run().exit(Exit::Refused).stderr_has("stdin is not a terminal");
     assert!(exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'keep_me'"));
 
     // Allowed and confirmed: the stray goes, the mark stays.
@@ -137,7 +141,7 @@ fn reset_refuses_a_protected_environment_from_the_config_or_the_marker() {
     assert!(run.stdout.contains("Environment marker kept: `prod` (protected)"), "{}", run.stdout);
     assert!(!exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'keep_me'"));
     assert!(db.scalar::<bool>("SELECT protected FROM public.rehab_environment"));
-    rehab(&["reset", "--yes"]).run().code(4).stderr_has("database itself is marked");
+    rehab(&["reset", "--yes"]).run().exit(Exit::Refused).stderr_has("database itself is marked");
 }
 
 #[test]
@@ -151,7 +155,7 @@ fn reset_seed_seeds_after_migrating_and_a_bad_profile_drops_nothing() {
         format!("default_env = \"dev\"\n[environments.dev]\nurl = \"{}\"\nseed_profile = \"nope\"\n", db.url()),
     )
     .unwrap();
-    crate::support::Rehab::new(&db.dir).args(&["reset", "--yes", "--seed"]).run().code(2);
+    crate::support::Rehab::new(&db.dir).args(&["reset", "--yes", "--seed"]).run().exit(Exit::Usage);
     assert!(exists(&db, "SELECT 1 FROM pg_class WHERE relname = 'keep_me'"));
     std::fs::remove_file(db.dir.join("rehab.toml")).unwrap();
 
@@ -165,6 +169,7 @@ fn reset_seed_seeds_after_migrating_and_a_bad_profile_drops_nothing() {
 
 /// Runs `rehab reset` on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
 fn reset_on_a_terminal(db: &TestDb, answer: &str) -> (Option<i32>, String) {
+    use std::io::Write as _;
     let command = format!("{} reset --database-url '{}'", env!("CARGO_BIN_EXE_rehab"), db.url().replace('\'', "'\\''"));
     let mut child = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
@@ -176,7 +181,6 @@ fn reset_on_a_terminal(db: &TestDb, answer: &str) -> (Option<i32>, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("util-linux `script` is installed");
-    use std::io::Write as _;
     child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 /// Four migrations, each with a down script; V2 moves data, so its down script has real work to undo.
 fn four(db: &TestDb) -> PathBuf {
@@ -126,21 +126,24 @@ fn rollback_refuses_with_the_versions_named_and_changes_nothing() {
     let before = state(&db);
 
     // Unknown and unapplied targets, and more steps than applied.
-    rollback(&db, &dir, &["--to", "9"]).run().code(2).stderr_has("cannot roll back to V9: that version is unknown");
-    rollback(&db, &dir, &["--steps", "5"]).run().code(2).stderr_has("only 4 applied");
+    rollback(&db, &dir, &["--to", "9"])
+        .run()
+        .exit(Exit::Usage)
+        .stderr_has("cannot roll back to V9: that version is unknown");
+    rollback(&db, &dir, &["--steps", "5"]).run().exit(Exit::Usage).stderr_has("only 4 applied");
 
     // A missing down script (V3), two steps back: refused although V4's down script is fine.
     std::fs::rename(dir.join("V3__kind.down.sql"), db.dir.join("kept.sql")).unwrap();
-    rollback(&db, &dir, &["--steps", "2"]).run().code(1).stderr_has("V3 kind: no down script");
+    rollback(&db, &dir, &["--steps", "2"]).run().exit(Exit::Failure).stderr_has("V3 kind: no down script");
     std::fs::rename(db.dir.join("kept.sql"), dir.join("V3__kind.down.sql")).unwrap();
 
     // An irreversible one.
     std::fs::write(dir.join("V2__seed.down.sql"), "-- rehab:irreversible\n").unwrap();
-    rollback(&db, &dir, &["--to", "1"]).run().code(1).stderr_has("V2 seed: irreversible");
+    rollback(&db, &dir, &["--to", "1"]).run().exit(Exit::Failure).stderr_has("V2 seed: irreversible");
 
     // An up script edited after it was applied.
     std::fs::write(dir.join("V4__index.sql"), "CREATE INDEX things_note_idx ON things (note); -- edited\n").unwrap();
-    let run = rollback(&db, &dir, &[]).run().code(1);
+    let run = rollback(&db, &dir, &[]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("V4 index: divergent") && run.stderr.contains("edited"), "{}", run.stderr);
 
     assert!(state(&db) == before, "a refused rollback changed the database");
@@ -155,14 +158,17 @@ fn a_down_script_failing_in_the_middle_of_three_changes_nothing() {
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
     let before = state(&db);
     // V4 undoes fine, V3 fails on its line 3, V2 never runs.
-    let run = rollback(&db, &dir, &["--steps", "3"]).run().code(1);
+    let run = rollback(&db, &dir, &["--steps", "3"]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("V3__kind.down.sql line 3"), "{}", run.stderr);
     assert!(run.stderr.contains("type \"no_such_type\" does not exist"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
     assert!(state(&db) == before, "a failed rollback left changes behind");
     assert!(db.scalar::<bool>("SELECT to_regclass('things_note_idx') IS NOT NULL"), "V4's down script was kept");
     // The dry run finds the same failure.
-    rollback(&db, &dir, &["--steps", "3", "--dry-run"]).run().code(1).stderr_has("V3__kind.down.sql line 3");
+    rollback(&db, &dir, &["--steps", "3", "--dry-run"])
+        .run()
+        .exit(Exit::Failure)
+        .stderr_has("V3__kind.down.sql line 3");
 }
 
 #[test]
@@ -204,7 +210,7 @@ fn rollback_needs_confirmation_and_respects_protected_environments() {
     db.rehab(&["setup"]).ok();
     let versions = db.applied_versions();
     // No terminal and no --yes: refused, nothing undone.
-    db.rehab(&["rollback"]).run().code(4).stderr_has("without confirmation").stderr_has("--yes");
+    db.rehab(&["rollback"]).run().exit(Exit::Refused).stderr_has("without confirmation").stderr_has("--yes");
     assert_eq!(db.applied_versions(), versions);
     // A dry run changes nothing, so it needs no confirmation.
     db.rehab(&["rollback", "--dry-run"]).ok();
@@ -215,7 +221,7 @@ fn rollback_needs_confirmation_and_respects_protected_environments() {
     )
     .unwrap();
     let rehab = |args: &[&str]| crate::support::Rehab::new(&db.dir).args(args);
-    rehab(&["rollback", "--yes"]).run().code(4).stderr_has("`protected = true`");
+    rehab(&["rollback", "--yes"]).run().exit(Exit::Refused).stderr_has("`protected = true`");
     assert_eq!(db.applied_versions(), versions);
     rehab(&["rollback", "--yes", "--allow-protected"]).ok();
     assert_eq!(db.applied_versions(), versions[..versions.len() - 1]);

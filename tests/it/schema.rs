@@ -22,7 +22,7 @@ fn tables_cte() -> String {
 }
 
 fn versions() -> Vec<i32> {
-    rehab::migrations::MigrationCatalog::embedded().unwrap().migrations.iter().map(|m| m.version).collect()
+    rehab::MigrationCatalog::embedded().unwrap().migrations.iter().map(|m| m.version).collect()
 }
 
 /// A database with the whole bundled schema, built by `rehab setup`.
@@ -269,7 +269,7 @@ fn roll_back(db: &TestDb, version: i32) {
     tx.commit().unwrap();
 }
 
-/// Every schema, relation, type, function, trigger and extension outside pg_catalog and information_schema, except
+/// Every schema, relation, type, function, trigger and extension outside `pg_catalog` and `information_schema`, except
 /// rehab's bookkeeping tables and what belongs to them (indexes, toast tables, row and array types).
 fn catalog_objects(db: &TestDb) -> BTreeSet<String> {
     let sql = "

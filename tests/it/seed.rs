@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 /// The development password documented in README.md.
 const DEV_PASSWORD: &str = "rehab-dev-password";
@@ -48,7 +48,7 @@ const TABLES: &[&str] = &[
     "projections.projection_versions",
 ];
 
-/// One md5 per table over every row (events without transaction_id, the only non-deterministic column).
+/// One md5 per table over every row (events without `transaction_id`, the only non-deterministic column).
 fn digests(db: &TestDb) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = TABLES
         .iter()
@@ -139,7 +139,7 @@ fn projections_are_exactly_what_the_events_imply() {
 fn a_second_seed_is_refused_and_replace_starts_over() {
     let db = seeded("seed_replace", &["--seed", "3"]);
     let before = digests(&db);
-    db.rehab(TINY).run().code(4).stderr_has("already holds seed data").stderr_has("--replace");
+    db.rehab(TINY).run().exit(Exit::Refused).stderr_has("already holds seed data").stderr_has("--replace");
     assert_eq!(digests(&db), before, "a refused seed must change nothing");
     let json = db.rehab(&[TINY, &["--seed", "3", "--replace", "--format", "json"]].concat()).ok().json();
     assert_eq!(json["replaced"], true);
@@ -155,7 +155,7 @@ fn data_seed_did_not_write_is_never_replaced() {
         .unwrap();
     db.rehab(&[TINY, &["--replace"]].concat())
         .run()
-        .code(4)
+        .exit(Exit::Refused)
         .stderr_has("did not write")
         .stderr_has("work_queue.templates");
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM work_queue.templates"), 1);
@@ -165,7 +165,7 @@ fn data_seed_did_not_write_is_never_replaced() {
 fn a_killed_seed_leaves_nothing_behind() {
     let db = migrated("seed_killed");
     let mut child = db.rehab(&["seed", "--profile", "demo", "--scale", "0.2"]).spawn();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     let mut c = db.client();
     loop {
         let copying: bool = c
@@ -264,7 +264,7 @@ fn seeding_leaves_the_schema_exactly_as_it_was() {
 #[test]
 fn seed_refuses_an_unmigrated_database_and_a_protected_environment() {
     let db = TestDb::new("seed_guards");
-    db.rehab(&["seed", "--profile", "minimal"]).run().code(1).stderr_has("rehab migrate");
+    db.rehab(&["seed", "--profile", "minimal"]).run().exit(Exit::Failure).stderr_has("rehab migrate");
     db.rehab(&["migrate"]).ok();
     let config = db.dir.join("rehab.toml");
     std::fs::write(&config, format!("[environments.prod]\nurl = \"{}\"\nprotected = true\n", db.url())).unwrap();
@@ -272,13 +272,13 @@ fn seed_refuses_an_unmigrated_database_and_a_protected_environment() {
     crate::support::Rehab::new(&db.dir)
         .args(&["--config", cfg, "--env", "prod", "seed", "--profile", "minimal"])
         .run()
-        .code(4)
+        .exit(Exit::Refused)
         .stderr_has("protected");
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM auth.users"), 0);
     crate::support::Rehab::new(&db.dir)
         .args(&["--config", cfg, "--env", "prod", "seed", "--profile", "minimal", "--allow-protected"])
         .ok();
-    db.rehab(&["seed", "--profile", "nope"]).run().code(2).stderr_has("unknown seed profile");
+    db.rehab(&["seed", "--profile", "nope"]).run().exit(Exit::Usage).stderr_has("unknown seed profile");
 }
 
 #[test]
@@ -288,5 +288,5 @@ fn setup_seed_creates_migrates_and_seeds_the_configured_profile() {
     assert_eq!(json["seed"]["profile"], "minimal");
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM auth.users"), 6);
     // Seeding is not idempotent by accident: a second `setup --seed` refuses (exit 4) and changes nothing.
-    db.rehab(&["setup", "--seed"]).run().code(4).stderr_has("already holds seed data");
+    db.rehab(&["setup", "--seed"]).run().exit(Exit::Refused).stderr_has("already holds seed data");
 }

@@ -1,6 +1,6 @@
 //! `rehab setup`: creates the database, is idempotent, handles odd names and partitions.
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 #[test]
 fn setup_creates_a_missing_database_and_applies_the_bundled_schema() {
@@ -9,7 +9,7 @@ fn setup_creates_a_missing_database_and_applies_the_bundled_schema() {
     let run = db.rehab(&["setup"]).ok();
     assert!(run.stdout.contains("created"), "{}", run.stdout);
     assert!(db.exists());
-    let bundled = rehab::migrations::MigrationCatalog::embedded().unwrap();
+    let bundled = rehab::MigrationCatalog::embedded().unwrap();
     let expected: Vec<i32> = bundled.migrations.iter().map(|m| m.version).collect();
     assert_eq!(db.applied_versions(), expected);
     assert!(db.scalar::<bool>("SELECT to_regnamespace('event_store') IS NOT NULL"));
@@ -66,7 +66,7 @@ fn setup_wait_gives_up_on_a_closed_port_with_a_clear_error() {
     let run = crate::support::Rehab::new(&db.dir)
         .args(&["setup", "--wait", "1", "--database-url", "postgresql://postgres:hunter2@127.0.0.1:1/x"])
         .run()
-        .code(1);
+        .exit(Exit::Failure);
     assert!(started.elapsed() >= std::time::Duration::from_secs(1), "did not wait");
     assert!(run.stderr.contains("could not connect") && !run.stderr.contains("hunter2"), "{}", run.stderr);
 }

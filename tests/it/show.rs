@@ -1,6 +1,6 @@
 //! `rehab show` and `rehab current`, in both formats, and `show --check` exit codes.
 
-use crate::support::TestDb;
+use crate::support::{Exit, TestDb};
 
 fn two(db: &TestDb) -> std::path::PathBuf {
     db.fixture_dir(
@@ -60,14 +60,18 @@ fn show_reports_every_state_in_both_formats() {
     for label in ["divergent", "missing file", "out of order", "applied", "pending"] {
         assert!(table.contains(label), "{label} not in:\n{table}");
     }
-    db.rehab(&["show", "--check", "--migrations"]).arg(&dir).run().code(3).stderr_has("1 pending, 3 divergent");
+    db.rehab(&["show", "--check", "--migrations"])
+        .arg(&dir)
+        .run()
+        .exit(Exit::CheckFailed)
+        .stderr_has("1 pending, 3 divergent");
 }
 
 #[test]
 fn show_check_exits_3_while_anything_is_pending_and_0_after() {
     let db = TestDb::new("show_check");
     let dir = two(&db);
-    db.rehab(&["show", "--check", "--migrations"]).arg(&dir).run().code(3).stderr_has("2 pending");
+    db.rehab(&["show", "--check", "--migrations"]).arg(&dir).run().exit(Exit::CheckFailed).stderr_has("2 pending");
     db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
     db.rehab(&["show", "--check", "--migrations"]).arg(&dir).ok();
 }

@@ -6,5 +6,5 @@ pub mod layout;
 pub mod process;
 
 pub use binaries::ServerBinaries;
-pub use layout::{ClusterLayout, Owner};
+pub use layout::ClusterLayout;
 pub use process::ServerState;

@@ -1,8 +1,6 @@
 //! Test harness: a throwaway database per test (dropped on drop) and a builder that runs the real
 //! `rehab` binary against it with a clean environment.
 
-#![allow(dead_code)]
-
 pub mod pgbouncer;
 pub mod server;
 
@@ -147,7 +145,7 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// Runs the real binary with a clean environment: no DATABASE_URL, PG*, REHAB_* or COLUMNS leak in from
+/// Runs the real binary with a clean environment: no `DATABASE_URL`, PG*, REHAB_* or COLUMNS leak in from
 /// the machine, and the working directory is the test's own (no stray rehab.toml).
 pub struct Rehab {
     cmd: std::process::Command,
@@ -205,8 +203,9 @@ impl Rehab {
     }
 
     /// Runs and asserts exit 0.
+    #[track_caller]
     pub fn ok(self) -> Run {
-        self.run().code(0)
+        self.run().exit(Exit::Success)
     }
 
     /// Runs on a pseudo-terminal `cols` columns wide (util-linux `script`), with stdin, stdout and stderr on
@@ -234,6 +233,20 @@ impl Rehab {
     }
 }
 
+/// rehab's documented exit codes (README), named here independently of the crate: the tests check the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    /// A runtime failure: connection, SQL error, refused migration or rollback, lock timeout, ...
+    Failure = 1,
+    /// A usage or configuration error, found before anything changes.
+    Usage = 2,
+    /// A check found problems (`show --check`, `doctor`).
+    CheckFailed = 3,
+    /// Refused by a safety guard: a protected environment, no confirmation, data already there.
+    Refused = 4,
+}
+
 /// What a run printed and how it exited.
 #[derive(Debug)]
 pub struct Run {
@@ -254,21 +267,31 @@ impl From<Output> for Run {
 
 impl Run {
     /// Asserts the exit code, showing both streams when it differs.
-    pub fn code(self, expected: i32) -> Self {
-        assert_eq!(self.status, Some(expected), "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+    #[track_caller]
+    pub fn exit(self, expected: Exit) -> Self {
+        assert_eq!(
+            self.status,
+            Some(expected as i32),
+            "exit code, expected {expected:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
+    #[track_caller]
     pub fn stderr_has(self, needle: &str) -> Self {
         assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
         self
     }
 
+    #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Self {
         assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
         self
     }
 
+    #[track_caller]
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }

@@ -90,13 +90,12 @@ impl PgBouncer {
                     if let Ok(Some(status)) = self.child.try_wait() {
                         panic!("pgbouncer exited ({status}) before accepting connections:\n{}", self.log());
                     }
-                    if Instant::now() > deadline {
-                        panic!(
-                            "pgbouncer did not accept connections on port {} within 15 s ({e}):\n{}",
-                            self.port,
-                            self.log()
-                        );
-                    }
+                    assert!(
+                        Instant::now() <= deadline,
+                        "pgbouncer did not accept connections on port {} within 15 s ({e}):\n{}",
+                        self.port,
+                        self.log()
+                    );
                     std::thread::sleep(Duration::from_millis(100));
                 }
             }

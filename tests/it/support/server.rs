@@ -83,7 +83,7 @@ impl TempCluster {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rehab-test-cluster");
         let port_file = dir.join("rehab-port");
         let lock = dir.with_extension("lock");
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + Duration::from_mins(2);
         loop {
             if let Ok(port) = std::fs::read_to_string(&port_file) {
                 let port: u16 = port.trim().parse().map_err(|_| "corrupt port file".to_string())?;
@@ -229,14 +229,14 @@ fn run_as_postgres(cmd: &mut Command) -> Result<(), String> {
     } else {
         cmd.output()
     }
-    .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    .map_err(|e| format!("cannot run {}: {e}", cmd.get_program().display()))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!("{:?} failed: {}", cmd.get_program(), String::from_utf8_lossy(&output.stderr)))
+        Err(format!("{} failed: {}", cmd.get_program().display(), String::from_utf8_lossy(&output.stderr)))
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(54329)
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(54329, |a| a.port())
 }
