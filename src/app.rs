@@ -42,6 +42,13 @@ pub fn run(cli: &Cli) -> Result<()> {
         // Every message and report of the run then names the target it really works on.
         settings.conn = direct.clone();
     }
+    // `new` only writes files; every other command here connects, and without a named server may use the
+    // dev cluster (again, every message then names the target it really works on).
+    if !matches!(cli.command, Command::New(_))
+        && let Some(local) = commands::fallback::target(&settings, &cwd)?
+    {
+        settings.conn = local;
+    }
     let ctx = Ctx { settings, command, changes_schema };
     let out = *ctx.out();
     match &cli.command {

@@ -21,6 +21,9 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_mins(1);
 pub struct Settings {
     /// Where to connect, partition suffix included.
     pub conn: ConnInfo,
+    /// True when something names the server (a URL from a flag, `DATABASE_URL` or the environment, or
+    /// `PGHOST`/`PGPORT`); otherwise the default target may fall back to the dev cluster.
+    pub server_named: bool,
     /// The server's own URL from `[database] direct_url_env`, partition suffix included, for the commands
     /// that change the schema (see `direct_conn` below for when it applies).
     pub direct_conn: Option<ConnInfo>,
@@ -104,6 +107,7 @@ impl Settings {
         crate::db::conninfo::check_dbname(&maintenance_db)?;
         Ok(Self {
             conn,
+            server_named: url.is_some() || var("PGHOST").is_some() || var("PGPORT").is_some(),
             direct_conn,
             protected: environment.is_some_and(|e| e.protected),
             env_name,

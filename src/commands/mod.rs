@@ -4,6 +4,7 @@ pub mod completions;
 pub mod current;
 pub mod dev;
 pub mod doctor;
+pub mod fallback;
 mod guard;
 pub mod man;
 pub mod migrate;

@@ -49,6 +49,30 @@ impl Drop for DevDir {
     }
 }
 
+#[test]
+fn without_any_server_setup_and_show_use_the_dev_cluster() {
+    // `unshare -n` needs root; CI runs as root. Without it this test cannot make a machine with no server.
+    assert!(is_root(), "this test needs root: it runs rehab under `unshare -n`, where nothing listens on localhost");
+    let dev = DevDir::new("fallback");
+    let rehab = |args: &[&str]| Rehab::without_network(&dev.dir).env("REHAB_DEV_DIR", dev.data_dir()).args(args);
+    let run = rehab(&["setup"]).ok();
+    assert!(run.stderr.contains("no PostgreSQL on localhost:5432; using rehab's local cluster at"), "{}", run.stderr);
+    assert!(run.stdout.contains("rehab_development"), "{}", run.stdout);
+    // Pure JSON on stdout, the note on stderr; the data is there on the second run.
+    let run = rehab(&["show", "--format", "json"]).ok();
+    let json = run.json();
+    let states: Vec<&str> =
+        json["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, vec!["applied"; 6], "{json}");
+    assert!(run.stderr.contains("using rehab's local cluster"), "{}", run.stderr);
+    assert!(database_names(&dev.status()).contains(&"rehab_development".to_string()));
+    // A named server is never replaced by the dev cluster: the error is the named server's.
+    rehab(&["--database-url", "postgresql://u@localhost:5432/x", "current"])
+        .run()
+        .exit(Exit::Failure)
+        .stderr_has("could not connect to postgresql://u@localhost:5432/x");
+}
+
 fn is_root() -> bool {
     std::process::Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

@@ -153,7 +153,25 @@ pub struct Rehab {
 
 impl Rehab {
     pub fn new(cwd: &Path) -> Self {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rehab"));
+        Self::through(cwd, &[])
+    }
+
+    /// Runs the binary in a network namespace of its own (`unshare -n`, root only), where nothing listens on
+    /// localhost: how a machine with no PostgreSQL server running looks to rehab.
+    pub fn without_network(cwd: &Path) -> Self {
+        Self::through(cwd, &["unshare", "-n", "--"])
+    }
+
+    /// The binary started through `wrapper` (a program and its arguments), with the same clean environment.
+    fn through(cwd: &Path, wrapper: &[&str]) -> Self {
+        let mut cmd = match wrapper.split_first() {
+            None => std::process::Command::new(env!("CARGO_BIN_EXE_rehab")),
+            Some((program, args)) => {
+                let mut cmd = std::process::Command::new(program);
+                cmd.args(args).arg(env!("CARGO_BIN_EXE_rehab"));
+                cmd
+            }
+        };
         cmd.current_dir(cwd);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
