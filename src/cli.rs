@@ -81,9 +81,11 @@ pub struct GlobalArgs {
 pub fn command() -> clap::Command {
     // clap would let the terminal's width win over COLUMNS; rehab's tables let COLUMNS win, and so does help.
     let width = crate::output::terminal::columns().map(usize::from);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let base = Cli::command().color(crate::output::style::for_clap(&args));
     let cmd = match width {
-        Some(width) => Cli::command().term_width(width),
-        None => Cli::command(),
+        Some(width) => base.term_width(width),
+        None => base,
     };
     help::compact_global_options(cmd, width)
 }

@@ -55,6 +55,34 @@ fn wanted(choice: ColorChoice, no_color: bool, force: bool, terminal: impl FnOnc
     }
 }
 
+/// Colour for clap's help and usage errors, decided before the flags are parsed: `--color` from the raw
+/// arguments, then the same rules as rehab's own output. clap's own "auto" would colour under `CI=true` even
+/// on `TERM=dumb` or into a pipe, so rehab's auto is only ever clap's auto where a stream is a terminal.
+pub fn for_clap(args: &[std::ffi::OsString]) -> clap::ColorChoice {
+    let mut choice = ColorChoice::Auto;
+    let mut words = args.iter().map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        let value = match word.strip_prefix("--color") {
+            Some("") => words.next().map(std::borrow::Cow::into_owned),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        };
+        if let Some(v) = value.and_then(|v| ColorChoice::from_str(&v, true).ok()) {
+            choice = v;
+        }
+    }
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let terminal = || {
+        (std::io::stdout().is_terminal() || std::io::stderr().is_terminal())
+            && std::env::var_os("TERM").as_deref() != Some("dumb".as_ref())
+    };
+    match (choice, wanted(choice, env("NO_COLOR").is_some(), forced(env("CLICOLOR_FORCE")), terminal)) {
+        (_, false) => clap::ColorChoice::Never,
+        (ColorChoice::Auto, true) if !forced(env("CLICOLOR_FORCE")) => clap::ColorChoice::Auto,
+        (_, true) => clap::ColorChoice::Always,
+    }
+}
+
 /// True when stdout output is coloured (tables are then styled whatever comfy-table thinks of the stream).
 pub fn stdout_coloured() -> bool {
     STDOUT.load(Ordering::Relaxed)
