@@ -156,10 +156,19 @@ impl Rehab {
         Self::through(cwd, &[])
     }
 
-    /// Runs the binary in a network namespace of its own (`unshare -n`, root only), where nothing listens on
-    /// localhost: how a machine with no PostgreSQL server running looks to rehab.
+    /// Runs the binary in a network namespace of its own, where nothing listens on localhost: how a machine
+    /// with no PostgreSQL server running looks to rehab. As root `unshare -n`; otherwise in a user namespace that
+    /// keeps the user's own id (`--map-current-user`, util-linux 2.38+), so rehab still runs as that user.
     pub fn without_network(cwd: &Path) -> Self {
-        Self::through(cwd, &["unshare", "-n", "--"])
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if root {
+            Self::through(cwd, &["unshare", "-n", "--"])
+        } else {
+            Self::through(cwd, &["unshare", "-n", "--map-current-user", "--"])
+        }
     }
 
     /// The binary started through `wrapper` (a program and its arguments), with the same clean environment.
