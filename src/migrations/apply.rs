@@ -68,8 +68,14 @@ pub fn migrate(
         // synchronous commit, and as WAL is flushed in order, that one flush makes every earlier commit durable.
         client.batch_execute("SET synchronous_commit = off").context("could not set synchronous_commit for the run")?;
         let result = migrate_locked(client, catalog, opts.target, on_start);
-        // Also after a failure: the migrations applied before it are reported as kept.
-        let durable = make_durable(client);
+        // Also after a failure: the migrations applied before it are reported as kept. A run that applied
+        // nothing (the everyday `rehab migrate` on an up-to-date database) committed nothing to flush.
+        let applied_any = result.as_ref().map_or(true, |m| !m.steps.is_empty());
+        let durable = if applied_any {
+            make_durable(client)
+        } else {
+            client.batch_execute("RESET synchronous_commit").context("could not reset synchronous_commit")
+        };
         let steps = result?;
         durable?;
         Ok(steps)
