@@ -49,7 +49,7 @@ pub fn run(cli: &Cli) -> Result<()> {
     {
         settings.conn = local;
     }
-    let ctx = Ctx { settings, command, changes_schema };
+    let ctx = Ctx { settings, command, changes_schema, kept_sessions: std::cell::RefCell::default() };
     let out = *ctx.out();
     match &cli.command {
         Command::Setup(args) => out.emit(&commands::setup::run(&ctx, args)?),

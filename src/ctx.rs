@@ -17,11 +17,22 @@ pub struct Ctx {
     /// setup, migrate, rollback, reset and seed: their target is `[database] direct_url_env` when that
     /// applies, and their connections must keep one server session (checked right after connecting).
     pub changes_schema: bool,
+    /// Targets (redacted) whose session was already found kept in this run: `setup --seed` or `reset --seed`
+    /// connect to the same database again and need not open another probe connection for it. Keyed by
+    /// database, since a pooler may pool each database in its own mode.
+    pub(crate) kept_sessions: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 impl Ctx {
     pub fn out(&self) -> &Output {
         &self.settings.output
+    }
+
+    /// Says on stderr which migrations sit in a folder but not in the built-in set this run uses.
+    pub fn note_unbuilt(&self, active: &crate::migrations::MigrationCatalog) {
+        for note in self.settings.unbuilt_notes(active) {
+            self.out().status(&note);
+        }
     }
 
     /// A connection to the target database, named `rehab <command>`.
@@ -40,8 +51,9 @@ impl Ctx {
         let s = &self.settings;
         self.out().detail(&format!("connecting to {}", info.redacted()));
         let mut client = connect::connect_waiting(info, self.command, s.connect_timeout, wait)?;
-        if self.changes_schema {
+        if self.changes_schema && !self.kept_sessions.borrow().contains(&info.redacted()) {
             session::ensure_kept(&mut client, info, self.command, s.connect_timeout, &self.direct_url_hint())?;
+            self.kept_sessions.borrow_mut().insert(info.redacted());
         }
         Ok(client)
     }

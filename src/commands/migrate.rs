@@ -25,9 +25,7 @@ pub struct MigrateReport {
 pub fn run(ctx: &Ctx, args: &MigrateArgs) -> Result<MigrateReport> {
     // An invalid migrations folder is reported (exit 2) before any connection is tried.
     let catalog = ctx.settings.catalog()?;
-    for note in ctx.settings.unbuilt_notes(&catalog) {
-        ctx.out().status(&note);
-    }
+    ctx.note_unbuilt(&catalog);
     let mut client = ctx.connect()?;
     let opts = MigrateOptions { target: args.target, dry_run: args.dry_run, lock_timeout: ctx.settings.lock_timeout };
     migrate_with(ctx, &mut client, &catalog, &opts)

@@ -21,9 +21,7 @@ pub struct ShowReport {
 
 pub fn run(ctx: &Ctx) -> Result<ShowReport> {
     let catalog = ctx.settings.catalog()?;
-    for note in ctx.settings.unbuilt_notes(&catalog) {
-        ctx.out().status(&note);
-    }
+    ctx.note_unbuilt(&catalog);
     let mut client = ctx.connect()?;
     let applied = history::applied(&mut client)?;
     let seed = ledger::last(&mut client)?;
