@@ -17,19 +17,20 @@ fn an_unreachable_host_gives_a_clear_error_without_the_password() {
 #[test]
 fn a_wrong_password_gives_a_clear_error_without_the_password() {
     // The shared server trusts everyone; this test needs one that checks passwords.
-    let cluster = TempCluster::start_private("scram-sha-256", Some("right-pass")).expect("start a private cluster");
+    let cluster = TempCluster::start_private(Some("right-pass")).expect("start a private cluster");
     let dir = std::env::temp_dir();
-    let url = format!("postgresql://postgres:wrong-pass@127.0.0.1:{}/postgres?sslmode=disable", cluster.port);
+    let user = &cluster.user;
+    let url = format!("postgresql://{user}:wrong-pass@127.0.0.1:{}/postgres?sslmode=disable", cluster.port);
     let run = Rehab::new(&dir).args(&["current", "--database-url", &url]).run().exit(Exit::Failure);
     assert!(run.stderr.contains("password authentication failed"), "{}", run.stderr);
-    assert!(run.stderr.contains("postgres:***@"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("{user}:***@")), "{}", run.stderr);
     assert!(!run.stderr.contains("wrong-pass") && !run.stdout.contains("wrong-pass"), "{}", run.stderr);
     // The right password from PGPASSWORD works: the variable fills what the URL leaves out.
-    let url = format!("postgresql://postgres@127.0.0.1:{}/postgres?sslmode=disable", cluster.port);
+    let url = format!("postgresql://{user}@127.0.0.1:{}/postgres?sslmode=disable", cluster.port);
     Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSWORD", "right-pass").ok();
     // So does a private ~/.pgpass-style file.
     let pgpass = cluster.dir.join("pgpass");
-    std::fs::write(&pgpass, format!("127.0.0.1:{}:*:postgres:right-pass\n", cluster.port)).unwrap();
+    std::fs::write(&pgpass, format!("127.0.0.1:{}:*:{user}:right-pass\n", cluster.port)).unwrap();
     std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     Rehab::new(&dir).args(&["current", "--database-url", &url]).env("PGPASSFILE", &pgpass).ok();
     // The same file readable by others is ignored, as libpq does, and the refusal says so and how to fix it.

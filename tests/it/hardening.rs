@@ -265,7 +265,6 @@ fn migrate_and_reset_end_with_every_reported_commit_flushed() {
     // A private, idle cluster whose WAL writer flushes only every 10 s: an asynchronous commit stays
     // unflushed long enough to see, and nothing else writes WAL (no standby snapshots at wal_level minimal).
     let cluster = crate::support::TempCluster::start_private_with(
-        "trust",
         None,
         &[
             ("wal_writer_delay", "10000"),

@@ -1,8 +1,7 @@
 //! Finds a PostgreSQL server for the tests: `REHAB_TEST_DATABASE_URL`, else the local server on
-//! 127.0.0.1:5432, else a temporary cluster started with the installed `initdb`/`pg_ctl`.
+//! 127.0.0.1:5432, else a cluster of the tests' own started with `rehab dev` from the installed server programs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -63,17 +62,19 @@ fn find() -> Result<Server, String> {
     if local.connect("postgres").is_ok() {
         return Ok(local);
     }
-    let cluster = TempCluster::shared()?;
-    Ok(Server { host: "127.0.0.1".into(), port: cluster.port, user: "postgres".into(), password: None })
+    Ok(TempCluster::shared()?.server())
 }
 
-/// A PostgreSQL cluster of the tests' own, in a temporary folder.
+/// A PostgreSQL cluster of the tests' own, run by `rehab dev` (the one way rehab starts a cluster) with its data
+/// in a folder of the tests' choosing (`REHAB_DEV_DIR`), listening on 127.0.0.1 with password authentication.
 pub struct TempCluster {
     pub dir: PathBuf,
     pub port: u16,
+    /// The superuser: `postgres` when the tests run as root (the cluster runs as that account), else the OS user.
+    pub user: String,
+    /// The superuser's password for TCP: the one `rehab dev` generated, or the one the test asked for.
+    pub password: String,
     stop_on_drop: bool,
-    /// Extra `-c name=value` server settings for a private cluster.
-    settings: Vec<(String, String)>,
 }
 
 impl TempCluster {
@@ -81,22 +82,25 @@ impl TempCluster {
     /// and left running for the next run (nextest runs each test in its own process).
     fn shared() -> Result<Self, String> {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rehab-test-cluster");
-        let port_file = dir.join("rehab-port");
         let lock = dir.with_extension("lock");
         let deadline = Instant::now() + Duration::from_mins(2);
         loop {
-            if let Ok(port) = std::fs::read_to_string(&port_file) {
+            if dir.join("rehab-port").is_file() {
+                let port = std::fs::read_to_string(dir.join("rehab-port")).map_err(|e| e.to_string())?;
                 let port: u16 = port.trim().parse().map_err(|_| "corrupt port file".to_string())?;
-                let cluster = Self { dir: dir.clone(), port, stop_on_drop: false, settings: vec![] };
-                if cluster.ping() || cluster.start().is_ok() {
-                    return Ok(cluster);
-                }
+                // `rehab dev start` is a no-op on a running cluster and recovers a killed one.
+                return Self::start_in(&dir, port);
             }
             if std::fs::File::create_new(&lock).is_ok() {
                 let _ = std::fs::remove_dir_all(&dir);
-                let result = Self::init(&dir, "trust", None, &[]).and_then(|mut c| {
-                    c.stop_on_drop = false;
-                    std::fs::write(&port_file, c.port.to_string()).map_err(|e| e.to_string())?;
+                // fsync off: the tests' data is thrown away, and a commit need not wait for the disk.
+                let mut settings = vec![("fsync", "off".to_string()), ("max_prepared_transactions", "10".into())];
+                // TLS as on a packaged server, so the sslmode tests have something to verify against.
+                settings.extend(self_signed_tls(&dir)?);
+                let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let result = Self::init(&dir, None, &settings).and_then(|c| {
+                    c.trust_tcp()?;
+                    std::fs::write(dir.join("rehab-port"), c.port.to_string()).map_err(|e| e.to_string())?;
                     Ok(c)
                 });
                 let _ = std::fs::remove_file(&lock);
@@ -109,132 +113,136 @@ impl TempCluster {
         }
     }
 
-    /// A fresh cluster with the given auth method (and superuser password), stopped and removed on drop.
-    pub fn start_private(auth: &str, password: Option<&str>) -> Result<Self, String> {
-        Self::start_private_with(auth, password, &[])
+    /// A fresh cluster whose superuser has `password` (else the generated one), stopped and removed on drop.
+    pub fn start_private(password: Option<&str>) -> Result<Self, String> {
+        Self::start_private_with(password, &[])
     }
 
     /// Like [`TempCluster::start_private`], with extra server settings (`wal_writer_delay`, ...).
-    pub fn start_private_with(auth: &str, password: Option<&str>, settings: &[(&str, &str)]) -> Result<Self, String> {
+    pub fn start_private_with(password: Option<&str>, settings: &[(&str, &str)]) -> Result<Self, String> {
         let dir = std::env::temp_dir().join(format!("rehab-cluster-{}-{}", std::process::id(), free_port()));
-        Self::init(&dir, auth, password, settings)
+        let mut cluster = Self::init(&dir, password, settings)?;
+        cluster.stop_on_drop = true;
+        Ok(cluster)
     }
 
     /// A connection target for `db` on this cluster, as the superuser.
     pub fn server(&self) -> Server {
-        Server { host: "127.0.0.1".into(), port: self.port, user: "postgres".into(), password: None }
+        Server {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            user: self.user.clone(),
+            password: Some(self.password.clone()),
+        }
     }
 
-    fn init(dir: &Path, auth: &str, password: Option<&str>, settings: &[(&str, &str)]) -> Result<Self, String> {
-        let initdb = pg_bin("initdb")?;
+    /// Trusts TCP connections from 127.0.0.1 as the machine's packaged test server does: the suite connects as
+    /// roles it creates without passwords. (`rehab dev` itself never trusts TCP.)
+    fn trust_tcp(&self) -> Result<(), String> {
+        let hba = self.dir.join("data").join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).map_err(|e| format!("{}: {e}", hba.display()))?;
+        let trusted: Vec<String> = text
+            .lines()
+            .map(|l| if l.starts_with("host") { l.replace("scram-sha-256", "trust") } else { l.to_string() })
+            .collect();
+        std::fs::write(&hba, trusted.join("\n") + "\n").map_err(|e| format!("{}: {e}", hba.display()))?;
+        let mut client = self.server().connect("postgres").map_err(|e| e.to_string())?;
+        client.batch_execute("SELECT pg_reload_conf()").map_err(|e| e.to_string())
+    }
+
+    fn init(dir: &Path, password: Option<&str>, settings: &[(&str, &str)]) -> Result<Self, String> {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        let pwfile = dir.join("pwfile");
-        std::fs::write(&pwfile, password.unwrap_or("postgres")).map_err(|e| e.to_string())?;
-        let data = dir.join("data");
-        chown_for_postgres(dir)?;
-        run_as_postgres(
-            Command::new(&initdb)
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"])
-                .arg(format!("--auth={auth}"))
-                .arg(format!("--pwfile={}", pwfile.display())),
-        )?;
-        let settings = settings.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
-        let cluster = Self { dir: dir.to_path_buf(), port: free_port(), stop_on_drop: true, settings };
-        cluster.start()?;
+        // Not stopped on drop until complete: a half-made cluster is the caller's to throw away.
+        let mut cluster = Self::start_in(dir, free_port())?;
+        let mut client = cluster.server().connect("postgres").map_err(|e| e.to_string())?;
+        for (name, value) in settings {
+            client.batch_execute(&format!("ALTER SYSTEM SET {name} = '{value}'")).map_err(|e| e.to_string())?;
+        }
+        if let Some(password) = password {
+            client
+                .batch_execute(&format!("ALTER ROLE \"{}\" PASSWORD '{}'", cluster.user, password.replace('\'', "''")))
+                .map_err(|e| e.to_string())?;
+            cluster.password = password.to_string();
+        }
+        drop(client);
+        if !settings.is_empty() {
+            // Settings such as wal_level take effect only at a restart.
+            dev(dir, &["stop"])?;
+            let password = cluster.password.clone();
+            cluster = Self::start_in(dir, cluster.port)?;
+            cluster.password = password;
+        }
         Ok(cluster)
     }
 
-    fn start(&self) -> Result<(), String> {
-        let pg_ctl = pg_bin("pg_ctl")?;
-        let mut opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_prepared_transactions=10",
-            self.port,
-            self.dir.display()
-        );
-        for (name, value) in &self.settings {
-            opts.push_str(&format!(" -c {name}={value}"));
-        }
-        run_as_postgres(
-            Command::new(pg_ctl)
-                .arg("-D")
-                .arg(self.dir.join("data"))
-                .args(["-w", "-t", "60", "-l"])
-                .arg(self.dir.join("log"))
-                .args(["-o", &opts, "start"]),
-        )
-    }
-
-    fn ping(&self) -> bool {
-        Server { host: "127.0.0.1".into(), port: self.port, user: "postgres".into(), password: None }
-            .connect("postgres")
-            .is_ok()
+    /// `rehab dev start --port PORT` on the cluster in `dir/data`, then its TCP URL from `rehab dev url`.
+    fn start_in(dir: &Path, port: u16) -> Result<Self, String> {
+        dev(dir, &["start", "--port", &port.to_string()])?;
+        let url = dev(dir, &["url", "--format", "json"])?;
+        let url: serde_json::Value = serde_json::from_str(&url).map_err(|e| format!("rehab dev url: {e}"))?;
+        let config: postgres::Config = url["url"].as_str().unwrap_or_default().parse().map_err(|e| format!("{e}"))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            port: config.get_ports().first().copied().unwrap_or(port),
+            user: config.get_user().unwrap_or("postgres").to_string(),
+            password: config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+            stop_on_drop: false,
+        })
     }
 }
 
 impl Drop for TempCluster {
     fn drop(&mut self) {
         if self.stop_on_drop {
-            if let Ok(pg_ctl) = pg_bin("pg_ctl") {
-                let _ = run_as_postgres(Command::new(pg_ctl).arg("-D").arg(self.dir.join("data")).args([
-                    "-m",
-                    "immediate",
-                    "stop",
-                ]));
-            }
+            let _ = dev(&self.dir, &["destroy", "--yes"]);
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }
 
-/// `initdb` and `pg_ctl` from PATH or the Debian layout.
-fn pg_bin(name: &str) -> Result<PathBuf, String> {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    let mut debian: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path().join("bin").join(name)).filter(|p| p.is_file()).collect())
-        .unwrap_or_default();
-    debian.sort();
-    debian.pop().or(on_path).ok_or_else(|| {
-        format!("`{name}` was not found. Set REHAB_TEST_DATABASE_URL, start PostgreSQL on 127.0.0.1:5432, or install the server (apt-get install postgresql)")
-    })
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// initdb refuses to run as root; as root, the cluster belongs to the `postgres` user.
-fn chown_for_postgres(dir: &Path) -> Result<(), String> {
-    if is_root() {
-        let status = Command::new("chown").args(["-R", "postgres"]).arg(dir).status().map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err(
-                "as root the test cluster needs a `postgres` OS user (apt-get install postgresql creates it)".into()
-            );
-        }
-    }
-    Ok(())
-}
-
-fn run_as_postgres(cmd: &mut Command) -> Result<(), String> {
-    let output = if is_root() {
-        let mut wrapped = Command::new("runuser");
-        wrapped.args(["-u", "postgres", "--"]).arg(cmd.get_program()).args(cmd.get_args());
-        wrapped.output()
+/// Runs `rehab dev ARGS` for the cluster whose data lives in `dir/data`; its stdout, or why it failed (with the
+/// install hint `rehab dev` gives when no server programs are found).
+fn dev(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let run = super::Rehab::new(dir).env("REHAB_DEV_DIR", dir.join("data")).arg("dev").args(args).run();
+    if run.status == Some(0) {
+        Ok(run.stdout)
     } else {
-        cmd.output()
+        Err(format!(
+            "`rehab dev {}` failed; set REHAB_TEST_DATABASE_URL or start PostgreSQL on 127.0.0.1:5432 instead:\n{}",
+            args.join(" "),
+            run.stderr
+        ))
     }
-    .map_err(|e| format!("cannot run {}: {e}", cmd.get_program().display()))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{} failed: {}", cmd.get_program().display(), String::from_utf8_lossy(&output.stderr)))
+}
+
+/// A certificate issued to `localhost` and its key in `dir/tls`, as server settings; none without `openssl`.
+/// The key goes to the account the cluster runs as (`postgres` under root), which the server insists on.
+fn self_signed_tls(dir: &Path) -> Result<Vec<(&'static str, String)>, String> {
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).map_err(|e| e.to_string())?;
+    let (cert, key) = (tls.join("server.crt"), tls.join("server.key"));
+    let made = std::process::Command::new("openssl")
+        // Like Debian's snakeoil certificate: an end-entity certificate (not a CA, which TLS clients refuse as a
+        // server's) for the name localhost.
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=localhost"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-addext", "subjectAltName=DNS:localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        return Ok(vec![]);
     }
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| e.to_string())?;
+    let root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if root {
+        std::process::Command::new("chown").arg("postgres").arg(&key).status().map_err(|e| e.to_string())?;
+    }
+    Ok(vec![
+        ("ssl", "on".into()),
+        ("ssl_cert_file", cert.display().to_string()),
+        ("ssl_key_file", key.display().to_string()),
+    ])
 }
 
 fn free_port() -> u16 {
