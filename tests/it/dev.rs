@@ -130,6 +130,43 @@ fn start_status_stop_start_again_and_destroy() {
 }
 
 #[test]
+fn an_unprivileged_user_runs_its_own_cluster_as_itself() {
+    // As root, rehab runs the cluster as `postgres`; any other user runs it as themselves, with no account
+    // switch. Root plays such a user (`nobody`); a non-root run of the suite is that user already.
+    let dev = DevDir::new("unprivileged");
+    let user = if is_root() { "nobody" } else { "" };
+    let uid_of = |name: &str| -> u32 {
+        let out = std::process::Command::new("id").arg("-u").args((!name.is_empty()).then_some(name)).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    let uid = uid_of(user);
+    if is_root() {
+        let status = std::process::Command::new("chown").arg(user).arg(&dev.dir).status().unwrap();
+        assert!(status.success(), "chown {} to {user}", dev.dir.display());
+    }
+    let rehab = |args: &[&str]| {
+        let base = if is_root() { Rehab::as_user(&dev.dir, user) } else { Rehab::new(&dev.dir) };
+        base.env("REHAB_DEV_DIR", dev.data_dir()).args(args)
+    };
+    let started = rehab(&["dev", "start", "--format", "json"]).ok().json();
+    assert_eq!(started["created"], true, "{started}");
+    let owner = |path: &Path| std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(path).unwrap());
+    assert_eq!(owner(&dev.data_dir()), uid, "the data directory belongs to the user");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", dev.postmaster_pid())).unwrap();
+    let real_uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap().split_whitespace().nth(1).unwrap();
+    assert_eq!(real_uid, uid.to_string(), "the postmaster runs as the user");
+    let socket_dir = PathBuf::from(started["status"]["socket_dir"].as_str().unwrap());
+    assert_eq!(owner(&socket_dir), uid);
+    assert!(socket_dir.to_string_lossy().contains(&format!("rehab-{uid}-")), "{}", socket_dir.display());
+    // The user's commands reach it through the socket URL, as that user.
+    let url = rehab(&["dev", "url"]).ok().stdout.trim().to_string();
+    rehab(&["--database-url", &url, "setup"]).ok();
+    rehab(&["--database-url", &url, "current"]).ok().stdout_has("6 ");
+    rehab(&["dev", "destroy", "--yes"]).ok();
+    assert!(!dev.data_dir().exists());
+}
+
+#[test]
 fn a_killed_postmaster_is_recovered_by_start() {
     let dev = DevDir::new("killed");
     dev.rehab(&["start"]).ok();

@@ -171,6 +171,12 @@ impl Rehab {
         }
     }
 
+    /// The binary run as the OS account `user` (through `runuser`, so the tests must be root), with the same
+    /// clean environment: how rehab behaves for an unprivileged user on a shared machine.
+    pub fn as_user(cwd: &Path, user: &str) -> Self {
+        Self::through(cwd, &["runuser", "-u", user, "--"])
+    }
+
     /// The binary started through `wrapper` (a program and its arguments), with the same clean environment.
     fn through(cwd: &Path, wrapper: &[&str]) -> Self {
         let mut cmd = match wrapper.split_first() {
