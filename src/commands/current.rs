@@ -1,7 +1,5 @@
 //! `rehab current`: the newest applied migration, on one line for scripts.
 
-use std::io::{self, Write};
-
 use anyhow::Result;
 use serde::Serialize;
 
@@ -23,13 +21,4 @@ pub fn run(ctx: &Ctx) -> Result<CurrentReport> {
         name: last.as_ref().map(|a| a.name.clone()),
         applied_on: last.map(|a| a.applied_on),
     })
-}
-
-impl crate::output::Report for CurrentReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        match (&self.version, &self.name) {
-            (Some(v), Some(n)) => writeln!(out, "{v} {n}"),
-            _ => writeln!(out, "none (no migration applied)"),
-        }
-    }
 }

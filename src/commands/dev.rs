@@ -1,7 +1,6 @@
 //! `rehab dev start | stop | status | url | destroy`: the private development cluster. The work is in
 //! `db::local`; this file picks the cluster from the configuration and turns each action into a report.
 
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -73,7 +72,7 @@ pub struct StatusReport {
     pub databases: Vec<DatabaseSize>,
     /// False before the first `start` (no data directory yet); the table says so, JSON has `version: null`.
     #[serde(skip)]
-    created: bool,
+    pub(crate) created: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,7 +86,7 @@ pub struct StartReport {
     pub url: String,
     pub status: StatusReport,
     #[serde(skip)]
-    ignored_port: Option<u16>,
+    pub(crate) ignored_port: Option<u16>,
 }
 
 #[derive(Debug, Serialize)]
@@ -255,110 +254,4 @@ fn not_a_cluster(layout: &ClusterLayout) -> anyhow::Error {
     ))
     .with_hint("point REHAB_DEV_DIR or [dev] data_dir at an empty or missing folder")
     .into()
-}
-
-/// `12.3 MB`: sizes for people.
-fn human_bytes(bytes: i64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    #[allow(clippy::cast_precision_loss)]
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < units.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", units[unit]) }
-}
-
-impl crate::output::Report for StatusReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let state = match (self.running, self.created) {
-            (true, _) => "running",
-            (false, true) => "stopped",
-            (false, false) => "not created (rehab dev start creates it)",
-        };
-        let mut table = crate::output::table::new(&["dev cluster", ""]);
-        table.add_row(vec!["state", state]);
-        table.add_row(vec!["version", self.version.as_deref().unwrap_or("-")]);
-        table.add_row(vec!["data directory".to_string(), self.data_dir.display().to_string()]);
-        table.add_row(vec!["socket directory".to_string(), self.socket_dir.display().to_string()]);
-        let port = match (self.running, self.port) {
-            (true, Some(p)) => format!("{p} (127.0.0.1)"),
-            (true, None) => "none (socket only)".to_string(),
-            (false, _) => "-".to_string(),
-        };
-        table.add_row(vec!["TCP port".to_string(), port]);
-        writeln!(out, "{table}")?;
-        if !self.databases.is_empty() {
-            let mut dbs = crate::output::table::new(&["database", "size"]);
-            for db in &self.databases {
-                dbs.add_row(vec![db.name.clone(), human_bytes(db.bytes)]);
-            }
-            writeln!(out, "{dbs}")?;
-        }
-        Ok(())
-    }
-}
-
-impl crate::output::Report for StartReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let s = &self.status;
-        match (self.started, self.created, self.recovered) {
-            (false, _, _) => writeln!(out, "The dev cluster is already running (PostgreSQL {}).", version(s))?,
-            (true, true, _) => writeln!(out, "Created and started the dev cluster (PostgreSQL {}).", version(s))?,
-            (true, false, true) => {
-                writeln!(out, "Started the dev cluster after a crash (PostgreSQL {}).", version(s))?;
-            }
-            (true, false, false) => writeln!(out, "Started the dev cluster (PostgreSQL {}).", version(s))?,
-        }
-        writeln!(out, "  data:   {}", s.data_dir.display())?;
-        writeln!(out, "  socket: {}", s.socket_dir.display())?;
-        match s.port {
-            Some(p) => writeln!(out, "  TCP:    127.0.0.1:{p} (password: `rehab dev url`)")?,
-            None => writeln!(out, "  TCP:    none (`rehab dev stop`, then `rehab dev start --port N`)")?,
-        }
-        if let Some(p) = self.ignored_port {
-            writeln!(out, "  --port {p} takes effect after `rehab dev stop`")?;
-        }
-        writeln!(out, "Use it: rehab --database-url \"$(rehab dev url)\" setup")
-    }
-}
-
-fn version(s: &StatusReport) -> &str {
-    s.version.as_deref().unwrap_or("?")
-}
-
-impl crate::output::Report for StopReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.stopped {
-            writeln!(out, "Stopped the dev cluster in {}.", self.data_dir.display())
-        } else {
-            writeln!(out, "The dev cluster in {} is not running.", self.data_dir.display())
-        }
-    }
-}
-
-impl crate::output::Report for UrlReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}", self.url)
-    }
-}
-
-impl crate::output::Report for DestroyReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.removed {
-            writeln!(out, "Deleted the dev cluster in {}.", self.data_dir.display())
-        } else {
-            writeln!(out, "No dev cluster in {}: nothing to delete.", self.data_dir.display())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_read_like_sizes() {
-        assert_eq!(super::human_bytes(512), "512 B");
-        assert_eq!(super::human_bytes(7_600_000), "7.2 MB");
-    }
 }

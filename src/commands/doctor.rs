@@ -1,18 +1,15 @@
 //! `rehab doctor`: runs the health checks of `src/doctor/` in one read-only session and reports them as a
 //! table (or JSON), ending with a summary. Exit 3 when a check FAILs (or WARNs under `--strict`).
 
-use std::io::{self, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use comfy_table::Cell;
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
 use crate::ctx::Ctx;
 use crate::doctor::{self, CHECKS, CheckCtx, CheckRow, DoctorCheck, GROUPS, Link, Status};
 use crate::error::CliError;
-use crate::output::{Report, table};
 
 #[derive(Debug, Serialize)]
 pub struct DoctorReport {
@@ -103,22 +100,4 @@ pub fn check(report: &DoctorReport, args: &DoctorArgs) -> Result<()> {
     Err(CliError::check_failed(format!("doctor found problems: {}", names.join(", ")))
         .with_hint("each row above says what to do (hint column)")
         .into())
-}
-
-impl Report for DoctorReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut t = table::new(&["Group", "Check", "Status", "Detail", "Hint"]);
-        for c in &self.checks {
-            t.add_row(vec![
-                Cell::new(c.group),
-                Cell::new(c.name),
-                crate::output::style::cell(c.status.label(), c.status.tone()),
-                Cell::new(&c.detail),
-                Cell::new(c.hint.as_deref().unwrap_or_default()),
-            ]);
-        }
-        writeln!(out, "{t}")?;
-        let s = &self.summary;
-        writeln!(out, "{} ok, {} warn, {} fail, {} skip, {} error", s.ok, s.warn, s.fail, s.skip, s.error)
-    }
 }

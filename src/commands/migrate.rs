@@ -1,7 +1,5 @@
 //! `rehab migrate`: apply pending migrations under the lock, one transaction each.
 
-use std::io::{self, Write};
-
 use anyhow::Result;
 use postgres::Client;
 use serde::Serialize;
@@ -11,7 +9,7 @@ use crate::ctx::Ctx;
 use crate::db::marker;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::apply::{self, AppliedStep, MigrateOptions};
-use crate::output::{Report, progress, table};
+use crate::output::progress;
 
 #[derive(Debug, Serialize)]
 pub struct MigrateReport {
@@ -67,43 +65,5 @@ pub(crate) fn record_environment(ctx: &Ctx, client: &mut Client) {
         )),
         Ok(_) => {}
         Err(e) => ctx.out().status(&format!("warning: could not record the environment marker: {e:#}")),
-    }
-}
-
-impl Report for MigrateReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let at = table::version_reached(self.current_version);
-        if self.applied.is_empty() {
-            return writeln!(out, "Nothing to migrate: {} is up to date ({at}).", self.database);
-        }
-        let mut t =
-            table::new(&["Version", "Name", "Transaction", if self.dry_run { "Would run" } else { "Duration" }]);
-        for s in &self.applied {
-            t.add_row(vec![
-                s.version.to_string(),
-                s.name.clone(),
-                if s.no_transaction { "none (no-transaction)".into() } else { "own".into() },
-                s.duration_ms.map_or_else(|| "yes".into(), table::duration_ms),
-            ]);
-        }
-        writeln!(out, "{t}")?;
-        if self.dry_run {
-            writeln!(
-                out,
-                "Dry run: {} migration(s) would be applied to {}; nothing was changed ({at}).",
-                self.applied.len(),
-                self.database
-            )
-        } else {
-            let total: f64 = self.applied.iter().filter_map(|s| s.duration_ms).sum();
-            writeln!(
-                out,
-                "{} {} migration(s) to {} in {}; now at {at}.",
-                crate::output::style::stdout("Applied", crate::output::style::Tone::Good),
-                self.applied.len(),
-                self.database,
-                table::duration_ms(total)
-            )
-        }
     }
 }

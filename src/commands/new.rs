@@ -1,7 +1,7 @@
 //! `rehab new NAME`: the next migration and its down script, numbered one above the highest version in
 //! the migrations folder, with a name refinery will not skip.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -83,15 +83,4 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<NewReport> {
 fn write_new(path: &Path, text: &str) -> Result<()> {
     let mut file = std::fs::File::create_new(path).with_context(|| format!("could not create {}", path.display()))?;
     file.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))
-}
-
-impl crate::output::Report for NewReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.created_dir {
-            writeln!(out, "Created folder {}.", self.dir.display())?;
-        }
-        writeln!(out, "Created V{} {}:", self.version, self.name)?;
-        writeln!(out, "  {}", self.up.display())?;
-        writeln!(out, "  {}{}", self.down.display(), if self.irreversible { " (marked irreversible)" } else { "" })
-    }
 }

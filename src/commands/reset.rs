@@ -2,8 +2,6 @@
 //! leaves. Guarded, in order: a protected environment in the config, a protected marker stored in the
 //! database, and a confirmation (typing the database name, or `--yes`).
 
-use std::io::{self, Write};
-
 use anyhow::{Context, Result};
 use postgres::Client;
 use serde::Serialize;
@@ -19,7 +17,7 @@ use crate::db::{admin, lock};
 use crate::error::CliError;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::apply::{self, MigrateOptions};
-use crate::output::{Report, progress, table};
+use crate::output::progress;
 use crate::seed::SeedOptions;
 
 #[derive(Debug, Serialize)]
@@ -166,47 +164,4 @@ fn reset_locked(
     })?;
     applied.extend(rest.applied);
     Ok((dropped, MigrateReport { applied, ..rest }))
-}
-
-impl Report for ResetReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.dropped.is_empty() {
-            writeln!(out, "{} holds no objects.", self.database)?;
-        } else {
-            // Every object, one per line: the one a reset exists to find (a leftover enum) must not hide
-            // behind "and 15 more".
-            let mut t = table::new(&["Kind", "Count", "Objects"]);
-            for g in &self.dropped {
-                t.add_row(vec![g.kind.clone(), g.count.to_string(), g.objects.join("\n")]);
-            }
-            writeln!(out, "{t}")?;
-        }
-        let total: usize = self.dropped.iter().map(|g| g.count).sum();
-        if let Some(m) = &self.marker {
-            writeln!(
-                out,
-                "Environment marker {}: `{}`{}.",
-                if self.dry_run { "that would be kept" } else { "kept" },
-                m.environment,
-                if m.protected { " (protected)" } else { "" }
-            )?;
-        }
-        match &self.migrate {
-            None => writeln!(
-                out,
-                "Dry run: {total} object(s) would be dropped from {}, then `public` recreated{} and every migration applied; nothing was changed.",
-                self.database,
-                if self.extensions.is_empty() {
-                    String::new()
-                } else {
-                    format!(", extensions {} created", self.extensions.join(", "))
-                }
-            ),
-            Some(m) => {
-                writeln!(out, "Dropped {total} object(s) from {} and recreated `public`.", self.database)?;
-                m.write_human(out)?;
-                self.seed.as_ref().map_or(Ok(()), |seed| seed.write_human(out))
-            }
-        }
-    }
 }

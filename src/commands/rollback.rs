@@ -1,7 +1,5 @@
 //! `rehab rollback`: undo applied migrations with their down scripts, all or nothing, under the lock.
 
-use std::io::{self, Write};
-
 use anyhow::Result;
 use serde::Serialize;
 
@@ -9,7 +7,7 @@ use super::guard::{self, Ask};
 use crate::cli::RollbackArgs;
 use crate::ctx::Ctx;
 use crate::migrations::rollback::{self, RollbackOptions, RollbackTarget, UndoneStep};
-use crate::output::{Report, progress, table};
+use crate::output::progress;
 
 #[derive(Debug, Serialize)]
 pub struct RollbackReport {
@@ -79,55 +77,4 @@ pub fn run(ctx: &Ctx, args: &RollbackArgs) -> Result<RollbackReport> {
         transactions,
         current_version,
     })
-}
-
-impl Report for RollbackReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let at = table::version_reached(self.current_version);
-        if self.undone.is_empty() {
-            return writeln!(out, "Nothing to roll back in {} ({at}).", self.database);
-        }
-        let mut t = table::new(&["Version", "Name", "Down script", "Transaction", "Duration"]);
-        for s in &self.undone {
-            t.add_row(vec![
-                s.version.to_string(),
-                s.name.clone(),
-                s.file.clone(),
-                s.transaction.map_or_else(|| "none (no-transaction)".into(), |n| format!("#{n}")),
-                match (s.ran, s.duration_ms) {
-                    (true, Some(ms)) => table::duration_ms(ms),
-                    _ => "not run (dry run)".into(),
-                },
-            ]);
-        }
-        writeln!(out, "{t}")?;
-        let split =
-            self.undone.iter().filter(|s| s.no_transaction).map(|s| format!("V{}", s.version)).collect::<Vec<_>>();
-        if !split.is_empty() {
-            writeln!(
-                out,
-                "The run was split at {} (down script marked `-- rehab:no-transaction`): it ran outside any transaction.",
-                split.join(", ")
-            )?;
-        }
-        let total: f64 = self.undone.iter().filter_map(|s| s.duration_ms).sum();
-        if self.dry_run {
-            writeln!(
-                out,
-                "Dry run: {} down script(s) ran in {} and were rolled back; nothing was changed in {} ({at}).",
-                self.undone.iter().filter(|s| s.ran).count(),
-                table::duration_ms(total),
-                self.database
-            )
-        } else {
-            writeln!(
-                out,
-                "{} {} migration(s) in {} in {}; now at {at}.",
-                crate::output::style::stdout("Rolled back", crate::output::style::Tone::Good),
-                self.undone.len(),
-                self.database,
-                table::duration_ms(total)
-            )
-        }
-    }
 }

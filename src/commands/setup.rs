@@ -1,7 +1,6 @@
 //! `rehab setup`: create the database if it is missing, create the configured extensions, migrate.
 //! Safe to run again: a second run changes nothing.
 
-use std::io::{self, Write};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -15,7 +14,6 @@ use crate::ctx::Ctx;
 use crate::db::admin;
 use crate::error::sqlstate_of;
 use crate::migrations::apply::MigrateOptions;
-use crate::output::Report;
 use crate::seed::SeedOptions;
 
 #[derive(Debug, Serialize)]
@@ -60,18 +58,4 @@ pub fn run(ctx: &Ctx, args: &SetupArgs) -> Result<SetupReport> {
     let opts = SeedOptions::environment(&s.seed_profile);
     let seed = if args.seed { Some(seed::seed_with(ctx, &opts, false)?) } else { None };
     Ok(SetupReport { database: s.conn.redacted(), created, extensions: s.extensions.clone(), migrate, seed })
-}
-
-impl Report for SetupReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "Database {}: {}.", self.database, if self.created { "created" } else { "already exists" })?;
-        if !self.extensions.is_empty() {
-            writeln!(out, "Extensions present: {}.", self.extensions.join(", "))?;
-        }
-        self.migrate.write_human(out)?;
-        match &self.seed {
-            Some(seed) => seed.write_human(out),
-            None => Ok(()),
-        }
-    }
 }

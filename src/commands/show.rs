@@ -1,7 +1,5 @@
 //! `rehab show`: every migration, known or applied, with its state. Read-only.
 
-use std::io::{self, Write};
-
 use anyhow::Result;
 use serde::Serialize;
 
@@ -9,7 +7,6 @@ use crate::cli::ShowArgs;
 use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::migrations::history::{self, MigrationState, MigrationStatus};
-use crate::output::{Report, table};
 use crate::seed::ledger::{self, LastRun};
 
 #[derive(Debug, Serialize)]
@@ -46,31 +43,4 @@ pub fn check(report: &ShowReport, args: &ShowArgs) -> Result<()> {
             "see the table above; `rehab migrate` refuses until they are fixed"
         })
         .into())
-}
-
-impl Report for ShowReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.migrations.is_empty() {
-            return writeln!(out, "No migrations known or applied.");
-        }
-        let mut t = table::new(&["Version", "Name", "State", "Applied at", "Reversible"]);
-        for m in &self.migrations {
-            let mut state = m.state.label().to_string();
-            if let Some(d) = &m.detail {
-                state = format!("{state}: {d}");
-            }
-            t.add_row(vec![
-                m.version.to_string(),
-                m.name.clone(),
-                state,
-                m.applied_on.as_deref().map(table::timestamp).unwrap_or_default(),
-                if m.reversible { "yes" } else { "no" }.to_string(),
-            ]);
-        }
-        writeln!(out, "{t}")?;
-        match &self.seed {
-            Some(run) => writeln!(out, "Seed data: {run}."),
-            None => Ok(()),
-        }
-    }
 }

@@ -2,6 +2,7 @@
 
 pub mod progress;
 pub mod prompt;
+mod reports;
 pub mod style;
 pub mod table;
 pub mod terminal;
