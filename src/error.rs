@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::db::error::{DbError, sqlstate_of};
+
 /// Exit codes are a contract with scripts and CI: documented in the README and tested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
@@ -18,31 +20,23 @@ pub struct CliError {
     pub code: ExitCode,
     pub message: String,
     pub hint: Option<String>,
-    /// The server's SQLSTATE when the failure came from PostgreSQL, so callers can react to it.
-    pub sqlstate: Option<String>,
 }
 
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { code: ExitCode::Usage, message: message.into(), hint: None, sqlstate: None }
+        Self { code: ExitCode::Usage, message: message.into(), hint: None }
     }
 
     pub fn refused(message: impl Into<String>) -> Self {
-        Self { code: ExitCode::Refused, message: message.into(), hint: None, sqlstate: None }
+        Self { code: ExitCode::Refused, message: message.into(), hint: None }
     }
 
     pub fn check_failed(message: impl Into<String>) -> Self {
-        Self { code: ExitCode::CheckFailed, message: message.into(), hint: None, sqlstate: None }
+        Self { code: ExitCode::CheckFailed, message: message.into(), hint: None }
     }
 
     pub fn failure(message: impl Into<String>) -> Self {
-        Self { code: ExitCode::Failure, message: message.into(), hint: None, sqlstate: None }
-    }
-
-    #[must_use]
-    pub fn with_sqlstate(mut self, code: Option<&str>) -> Self {
-        self.sqlstate = code.map(str::to_string);
-        self
+        Self { code: ExitCode::Failure, message: message.into(), hint: None }
     }
 
     #[must_use]
@@ -64,11 +58,6 @@ impl std::error::Error for CliError {}
 #[must_use]
 pub fn exit_code_of(err: &anyhow::Error) -> ExitCode {
     err.chain().find_map(|e| e.downcast_ref::<CliError>()).map_or(ExitCode::Failure, |e| e.code)
-}
-
-/// The SQLSTATE recorded on the first `CliError` in the chain, if any.
-pub fn sqlstate_of(err: &anyhow::Error) -> Option<&str> {
-    err.chain().find_map(|e| e.downcast_ref::<CliError>()).and_then(|e| e.sqlstate.as_deref())
 }
 
 /// SQLSTATE `08006`, connection failure: what rehab records when the connection itself was lost mid-run.
@@ -94,7 +83,14 @@ pub fn hint_of(err: &anyhow::Error) -> Option<String> {
     if let Some(hint) = sqlstate.as_deref().and_then(hint_for_cause) {
         return Some(hint.to_string());
     }
-    err.chain().find_map(|e| e.downcast_ref::<CliError>()).and_then(|e| e.hint.clone())
+    err.chain()
+        .find_map(|e| match (e.downcast_ref::<CliError>(), e.downcast_ref::<DbError>()) {
+            (Some(cli), _) => Some(cli.hint.as_ref()),
+            (None, Some(db)) => Some(db.hint.as_ref()),
+            (None, None) => None,
+        })
+        .flatten()
+        .cloned()
 }
 
 /// The hint for the SQLSTATEs whose next step does not depend on the command.

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::cli::DoctorArgs;
 use crate::ctx::Ctx;
+use crate::db::error::DbError;
 use crate::doctor::{self, CHECKS, CheckCtx, CheckRow, DoctorCheck, GROUPS, Link, Status};
 use crate::error::CliError;
 
@@ -61,11 +62,9 @@ fn open(ctx: &Ctx) -> Link {
     });
     match connected {
         Ok(client) => Link::Up { client: Box::new(client), connect_ms: started.elapsed().as_secs_f64() * 1000.0 },
-        Err(e) => Link::Down(match e.downcast::<CliError>() {
+        Err(e) => Link::Down(match e.downcast::<DbError>() {
             Ok(cli) => cli,
-            Err(other) => {
-                CliError::failure(format!("could not connect to {}: {other:#}", ctx.settings.conn.redacted()))
-            }
+            Err(other) => DbError::new(format!("could not connect to {}: {other:#}", ctx.settings.conn.redacted())),
         }),
     }
 }

@@ -12,7 +12,7 @@ use super::seed::{self, SeedReport};
 use crate::cli::SetupArgs;
 use crate::ctx::Ctx;
 use crate::db::admin;
-use crate::error::sqlstate_of;
+use crate::db::error::sqlstate_of;
 use crate::migrations::apply::MigrateOptions;
 use crate::seed::SeedOptions;
 

@@ -10,8 +10,8 @@ use postgres::error::SqlState;
 use postgres::{Client, Config};
 
 use super::conninfo::{ConnInfo, SslMode};
+use super::error::DbError;
 use super::tls;
-use crate::error::CliError;
 
 /// The connect timeout when neither the URL, `PGCONNECT_TIMEOUT` nor the config sets one.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -19,7 +19,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connects to `info` as `application_name = rehab <command>`.
 pub fn connect(info: &ConnInfo, command: &str, default_timeout: Duration) -> Result<Client> {
     let timeout = info.connect_timeout.unwrap_or(default_timeout);
-    open(info, command, timeout)?.map_err(|e| e.into_cli(info).into())
+    open(info, command, timeout)?.map_err(|e| e.into_error(info).into())
 }
 
 /// Why one attempt failed: the server's (or the network's) answer, or no answer at all in time.
@@ -41,7 +41,7 @@ impl Failure {
         }
     }
 
-    fn into_cli(self, info: &ConnInfo) -> CliError {
+    fn into_error(self, info: &ConnInfo) -> DbError {
         match self {
             Self::Answer(e) => connect_error(info, &e),
             Self::NoAnswer(limit) => no_answer_error(info, limit),
@@ -119,7 +119,7 @@ pub fn connect_waiting(info: &ConnInfo, command: &str, default_timeout: Duration
             Err(Failure::NoAnswer(_)) if !wait.is_zero() => {
                 return Err(no_answer_error(info, wait).into());
             }
-            Err(e) => return Err(e.into_cli(info).into()),
+            Err(e) => return Err(e.into_error(info).into()),
         }
     }
 }
@@ -135,8 +135,8 @@ fn endpoint(info: &ConnInfo) -> String {
     }
 }
 
-fn no_answer_error(info: &ConnInfo, limit: Duration) -> CliError {
-    CliError::failure(format!(
+fn no_answer_error(info: &ConnInfo, limit: Duration) -> DbError {
+    DbError::new(format!(
         "could not connect to {}: no answer from {} within {} s",
         info.redacted(),
         endpoint(info),
@@ -157,7 +157,7 @@ pub fn login_refused(sqlstate: &str) -> bool {
 }
 
 /// One readable message for a failed connection, with the redacted target and the next step.
-pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
+pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> DbError {
     let target = info.redacted();
     let cause = describe(err);
     let password_refused = err.code().is_some_and(|c| login_refused(c.code())) || cause.contains("password missing");
@@ -219,7 +219,7 @@ pub fn connect_error(info: &ConnInfo, err: &postgres::Error) -> CliError {
             info.port
         ),
     };
-    CliError::failure(format!("could not connect to {target}: {cause}"))
+    DbError::new(format!("could not connect to {target}: {cause}"))
         .with_hint(hint)
         .with_sqlstate(err.code().map(SqlState::code))
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod connect;
 pub mod conninfo;
 pub mod connstring;
+pub mod error;
 pub mod local;
 pub mod lock;
 pub mod marker;

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::{CheckCtx, CheckResult, Link, Outcome, Status};
 
-fn auth_failed(e: &crate::error::CliError) -> bool {
+fn auth_failed(e: &crate::db::error::DbError) -> bool {
     e.sqlstate.as_deref().is_some_and(crate::db::connect::login_refused)
 }
 

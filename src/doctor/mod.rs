@@ -21,7 +21,6 @@ use postgres::error::SqlState;
 use serde::Serialize;
 
 use crate::config::DoctorSection;
-use crate::error::CliError;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::history::{self, MigrationStatus};
 use crate::settings::Settings;
@@ -181,7 +180,7 @@ pub const CHECKS: &[DoctorCheck] = checks![
 /// The connection the checks share, or why there is none.
 pub enum Link {
     Up { client: Box<Client>, connect_ms: f64 },
-    Down(CliError),
+    Down(crate::db::error::DbError),
 }
 
 /// What a check can use: settings, thresholds, the connection, and the migration catalog (loaded once).

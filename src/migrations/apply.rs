@@ -12,6 +12,7 @@ use super::catalog::{Migration, MigrationCatalog};
 use super::history::{self, HISTORY_TABLE, MigrationState};
 use super::sql_error::{self, ScriptError};
 use super::{OnStart, split};
+use crate::db::error::DbError;
 use crate::db::lock;
 use crate::error::CliError;
 
@@ -178,7 +179,7 @@ pub fn apply_in_transaction<'c>(
         let started = Instant::now();
         split::execute_each(tx, &m.up).and_then(|()| record(tx, m)).map_err(|e| {
             let sqlstate = e.sqlstate.clone();
-            CliError::failure(format!("migration failed: {e}")).with_sqlstate(sqlstate.as_deref())
+            DbError::new(format!("migration failed: {e}")).with_sqlstate(sqlstate.as_deref())
         })?;
         done.push(step(m, Some(started.elapsed())));
     }
@@ -262,8 +263,5 @@ fn failed(e: &ScriptError, done: &[AppliedStep]) -> anyhow::Error {
         format!("{} left nothing behind: fix it and run `rehab migrate` again", e.file)
     };
     let sqlstate = e.sqlstate.clone();
-    CliError::failure(format!("migration failed: {e}\n{kept}"))
-        .with_hint(hint)
-        .with_sqlstate(sqlstate.as_deref())
-        .into()
+    DbError::new(format!("migration failed: {e}\n{kept}")).with_hint(hint).with_sqlstate(sqlstate.as_deref()).into()
 }
