@@ -13,6 +13,7 @@ mod ctx;
 mod db;
 mod doctor;
 mod error;
+mod interrupt;
 mod migrations;
 mod output;
 mod seed;
