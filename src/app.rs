@@ -9,6 +9,13 @@ use crate::output::Output;
 use crate::settings::Settings;
 
 pub fn run(cli: &Cli) -> Result<()> {
+    if cli.global.format.is_check_only() && !matches!(cli.command, Command::Check(_)) {
+        return Err(crate::error::CliError::usage(format!(
+            "--format {} is only for `rehab check`; use table or json",
+            if cli.global.format == crate::cli::Format::Sarif { "sarif" } else { "github" }
+        ))
+        .into());
+    }
     let command = match &cli.command {
         // About rehab itself: answered before any rehab.toml, DATABASE_URL or server is looked at, so a broken
         // configuration cannot keep anyone from installing completions or reading the manual.
@@ -31,6 +38,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Rollback(_) => "rollback",
         Command::Reset(_) => "reset",
         Command::New(_) => "new",
+        Command::Check(_) => "check",
     };
     let cwd = std::env::current_dir()?;
     let mut settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
@@ -69,6 +77,11 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Rollback(args) => out.emit(&commands::rollback::run(&ctx, args)?),
         Command::Reset(args) => out.emit(&commands::reset::run(&ctx, args)?),
         Command::New(args) => out.emit(&commands::new::run(&ctx, args)?),
+        Command::Check(args) => {
+            let report = commands::check::run(&ctx, args)?;
+            out.emit(&report)?;
+            commands::check::verdict(&report, args)
+        }
         Command::Completions(_) | Command::Man(_) | Command::Dev(_) => {
             unreachable!("answered before the settings were resolved")
         }

@@ -3,7 +3,10 @@
 // The doc comments here are the `--help` text, printed as written: backticks would show.
 #![allow(clippy::doc_markdown)]
 
+mod check;
 mod help;
+
+pub use check::CheckArgs;
 
 use std::path::PathBuf;
 
@@ -104,6 +107,18 @@ pub enum Format {
     Table,
     /// One JSON document on stdout, for machines
     Json,
+    /// SARIF 2.1.0 on stdout, for code-scanning uploads (`rehab check` only)
+    Sarif,
+    /// GitHub Actions annotations (`::error file=..::`) on stdout (`rehab check` only)
+    Github,
+}
+
+impl Format {
+    /// The formats only `rehab check` has: its findings are about files and lines.
+    #[must_use]
+    pub fn is_check_only(self) -> bool {
+        matches!(self, Self::Sarif | Self::Github)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,11 +205,33 @@ pub enum Command {
     /// writes every page into DIR (created if missing) and lists what it wrote. Reads no rehab.toml and
     /// connects to nothing.
     Man(ManArgs),
+    /// Lint the migrations, prove that each down script undoes its up script, and find drift
+    ///
+    /// Lint (no server): parses every up and down script and reports dangerous or broken DDL with file,
+    /// line, rule and fix; `-- rehab:allow RULE reason` on the line before a statement (or at the top of a
+    /// file) suppresses one rule there. Proof (on by default when the server answers): in a scratch database
+    /// created from template0 and dropped afterwards, applies the migrations in order and for each one checked
+    /// runs up, down and up again, comparing catalog snapshots. Drift (--drift): compares the target database
+    /// with the schema its applied migrations build. Exit 3 when an error is found (any finding with --strict).
+    Check(CheckArgs),
 }
 
 /// Every command, as `rehab man COMMAND` accepts it (a unit test keeps it in step with [`Command`]).
-pub const COMMANDS: [&str; 12] =
-    ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "dev", "completions", "man"];
+pub const COMMANDS: [&str; 13] = [
+    "setup",
+    "migrate",
+    "show",
+    "current",
+    "doctor",
+    "seed",
+    "rollback",
+    "reset",
+    "new",
+    "dev",
+    "completions",
+    "man",
+    "check",
+];
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SetupArgs {

@@ -5,6 +5,7 @@
 //! are all that the binary and the integration tests (which otherwise only run the binary) need.
 
 mod app;
+mod check;
 mod cli;
 mod commands;
 mod config;
@@ -12,6 +13,7 @@ mod ctx;
 mod db;
 mod doctor;
 mod error;
+mod interrupt;
 mod migrations;
 mod output;
 mod seed;

@@ -4,7 +4,7 @@ use rehab::{Format, decide_colour, exit_code_of, hint_of, print_error};
 
 fn main() -> std::process::ExitCode {
     let cli = rehab::parse();
-    let coloured = decide_colour(cli.global.color, cli.global.format == Format::Json);
+    let coloured = decide_colour(cli.global.color, cli.global.format != Format::Table);
     match rehab::run(&cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

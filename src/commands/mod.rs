@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns settings into a report and never prints.
 
+pub mod check;
 pub mod completions;
 pub mod current;
 pub mod dev;

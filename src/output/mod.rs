@@ -16,6 +16,13 @@ use crate::cli::{Format, GlobalArgs};
 /// A command's result: serialisable for `--format json`, and able to draw itself for people.
 pub trait Report: Serialize {
     fn write_human(&self, out: &mut dyn Write) -> io::Result<()>;
+
+    /// `--format sarif` and `--format github`, which only `rehab check`'s report has (the dispatcher refuses
+    /// them for every other command before it runs).
+    fn write_annotations(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        let _ = out;
+        Err(io::Error::other(format!("{format:?} output is only for rehab check")))
+    }
 }
 
 /// How this run prints; built once from the global flags and the terminal.
@@ -87,6 +94,7 @@ pub fn write_report<R: Report>(format: Format, report: &R, out: &mut dyn Write) 
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
         }
+        Format::Sarif | Format::Github => report.write_annotations(format, out),
     }
 }
 

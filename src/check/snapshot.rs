@@ -1,0 +1,1 @@
+//! A catalog snapshot: every schema object rehab compares, read from the system catalogs (skeleton; issue 12).

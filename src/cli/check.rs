@@ -1,0 +1,26 @@
+//! `rehab check`'s flags.
+
+use clap::Args;
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// Lint only: connect to nothing, prove nothing
+    #[arg(long, conflicts_with_all = ["pending", "all", "drift"])]
+    pub lint_only: bool,
+
+    /// Prove only the migrations the target database has not applied yet (the CI case)
+    #[arg(long, conflicts_with = "all")]
+    pub pending: bool,
+
+    /// Prove every migration (the default when neither --pending nor --all is given)
+    #[arg(long)]
+    pub all: bool,
+
+    /// Also compare the target database with the schema its applied migrations build (exit 3 on drift)
+    #[arg(long)]
+    pub drift: bool,
+
+    /// Exit 3 on any finding, warnings included
+    #[arg(long)]
+    pub strict: bool,
+}
