@@ -41,6 +41,7 @@ pub struct Cli {
 
 /// Flags accepted before or after the subcommand.
 #[derive(Args, Clone, Default)]
+#[allow(clippy::struct_excessive_bools, reason = "independent on/off flags, as clap parses them")]
 // Listed after a command's own options wherever clap sorts them together (man page synopses).
 #[command(next_help_heading = "Global options", next_display_order = 100)]
 pub struct GlobalArgs {

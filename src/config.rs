@@ -289,8 +289,11 @@ impl LoadedConfig {
         for (name, fleet) in &file.fleets {
             fleet.get_ref().validate(&file.environments).map_err(|problem| {
                 let line = text[..fleet.span().start.min(text.len())].matches('\n').count() + 1;
-                CliError::usage(format!("invalid config file {} line {line}: [fleets.{name}] {problem}", path.display()))
-                    .with_hint("config.example.toml documents [fleets.NAME]")
+                CliError::usage(format!(
+                    "invalid config file {} line {line}: [fleets.{name}] {problem}",
+                    path.display()
+                ))
+                .with_hint("config.example.toml documents [fleets.NAME]")
             })?;
         }
         Ok(Self { path: Some(path), file, text })

@@ -55,4 +55,3 @@ pub struct DevUrlArgs {
     #[arg(long)]
     pub socket: bool,
 }
-

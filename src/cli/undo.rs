@@ -40,4 +40,3 @@ pub struct ResetArgs {
     #[arg(long)]
     pub seed: bool,
 }
-
