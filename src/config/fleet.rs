@@ -69,3 +69,39 @@ impl FleetSection {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::LoadedConfig;
+
+    fn load(text: &str) -> anyhow::Result<LoadedConfig> {
+        let dir = std::env::temp_dir().join(format!("rehab-fleet-config-{}-{}", std::process::id(), text.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(super::super::FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        let loaded = LoadedConfig::load(Some(&path), &dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        loaded
+    }
+
+    #[track_caller]
+    fn refused(text: &str, needles: &[&str]) {
+        let err = format!("{:#}", load(text).map(|_| ()).unwrap_err());
+        for needle in needles {
+            assert!(err.contains(needle), "{needle:?} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn a_fleet_needs_exactly_one_member_source_and_sane_counts() {
+        let ok = load("[environments.a]\n[fleets.t]\nenvironments = [\"a\"]\ncanary = 1\non_error = \"continue\"\n");
+        assert_eq!(ok.unwrap().file.fleets["t"].get_ref().on_error, super::OnError::Continue);
+        refused("\n[fleets.t]\nparallel = 2\n", &["line 2", "[fleets.t]", "names no members"]);
+        refused("[fleets.t]\nurls_env = \"X\"\nurls_file = \"f\"\n", &["line 1", "keep one"]);
+        refused("[fleets.t]\nurls_env = \"X\"\nparallel = 0\n", &["parallel = 0"]);
+        refused("[fleets.t]\nurls_env = \"X\"\ncanary = -1\n", &["canary = -1"]);
+        refused("[fleets.t]\nenvironments = [\"prod\"]\n", &["`prod`", "defined: none"]);
+        refused("[fleets.t]\nurls_env = \"X\"\non_error = \"ignore\"\n", &["line 3", "ignore"]);
+        refused("[fleets.t]\nurls_env = \"X\"\nparalel = 2\n", &["paralel", "line 3"]);
+    }
+}
