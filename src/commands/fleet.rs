@@ -140,9 +140,15 @@ fn outcome(
         ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         error: err.as_ref().map(|e| format!("{e:#}")),
         hint: err.as_ref().and_then(hint_of),
-        exit_code: err.as_ref().map_or(0, |e| exit_code_of(e) as i32),
+        exit_code: err.as_ref().map_or(0, exit_code),
         result,
     }
+}
+
+/// What `rehab` alone would exit with; a migrate that Ctrl-C stopped between two migrations is interrupted (130).
+fn exit_code(err: &anyhow::Error) -> i32 {
+    let stopped = crate::interrupt::requested() && err.to_string().starts_with(crate::migrations::apply::INTERRUPTED);
+    if stopped { crate::interrupt::EXIT_INTERRUPTED } else { exit_code_of(err) as i32 }
 }
 
 /// The command's report as JSON, and its verdict (`show --check`, `doctor`, `check`: exit 3 on findings).

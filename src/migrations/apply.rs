@@ -247,10 +247,13 @@ fn apply_one(client: &mut Client, m: &Migration) -> std::result::Result<(), Scri
     tx.commit().map_err(connection_error)
 }
 
+/// How the error of a run stopped by Ctrl-C between two migrations begins (a fleet reports it as interrupted).
+pub const INTERRUPTED: &str = "interrupted before";
+
 /// Ctrl-C arrived before `next` started: what committed stays, the rest is pending.
 fn interrupted(next: &Migration, done: &[AppliedStep]) -> anyhow::Error {
     CliError::failure(format!(
-        "interrupted before V{} {}: {} migration(s) applied in this run and kept, the rest still pending",
+        "{INTERRUPTED} V{} {}: {} migration(s) applied in this run and kept, the rest still pending",
         next.version,
         next.name,
         done.len()

@@ -206,3 +206,33 @@ fn commands_without_a_database_and_unconfirmed_destruction_are_refused() {
     std::fs::write(fleet.home.dir.join("rehab.toml"), "[fleets.t]\nurls_env = \"X\"\nurls_file = \"f\"\n").unwrap();
     fleet.rehab(&["--fleet", "t", "show"]).run().exit(Exit::Usage).stderr_has("line 1").stderr_has("keep one");
 }
+
+#[test]
+fn ctrl_c_starts_no_new_member_and_still_prints_the_summary() {
+    let fleet = Fleet::new("fleet_interrupt", 6);
+    fleet.urls_file(&fleet.all(), &[], "parallel = 1");
+    let child = fleet.rehab(&["--fleet", "t", "--format", "json", "migrate"]).spawn();
+    // Once the first member is migrating (its history table exists), interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !fleet.dbs[0].scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL") {
+        assert!(std::time::Instant::now() < deadline, "the first member never started migrating");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let run = crate::support::Run::from(child.wait_with_output().unwrap());
+    assert_eq!(run.status, Some(130), "{run:?}");
+    let json = run.json();
+    assert_eq!(json["summary"]["interrupted"], true);
+    let s = statuses(&json);
+    let first_skipped = s.iter().position(|x| x == "skipped").expect("no member was skipped");
+    assert!(s[first_skipped..].iter().all(|x| x == "skipped"), "{s:?}");
+    for db in &fleet.dbs[first_skipped..] {
+        assert!(db.applied_versions().is_empty(), "a member started after Ctrl-C: {}", db.name);
+    }
+    // The member in flight finished or stopped between two migrations: its history matches what it reports.
+    let first = &json["members"][0];
+    let applied = fleet.dbs[0].applied_versions();
+    assert_eq!(first["after"].as_i64(), applied.last().map(|v| i64::from(*v)), "{first:#}");
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+}
