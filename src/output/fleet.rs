@@ -16,7 +16,7 @@ pub struct FleetProgress {
 impl FleetProgress {
     pub fn new(out: &Output, fleet: &str, total: usize) -> Self {
         let bar = if out.shows_progress() && total > 0 {
-            let bar = ProgressBar::new(total as u64);
+            let bar = ProgressBar::new(total as u64).with_prefix(fleet.to_string()).with_message("0 failed");
             bar.set_style(
                 ProgressStyle::with_template(
                     "{spinner} fleet {prefix} [{bar:30}] {pos}/{len} members, {msg} ({elapsed})",
@@ -24,8 +24,6 @@ impl FleetProgress {
                 .expect("valid progress template")
                 .progress_chars("=> "),
             );
-            bar.set_prefix(fleet.to_string());
-            bar.set_message("0 failed");
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         } else {

@@ -213,7 +213,7 @@ fn ctrl_c_starts_no_new_member_and_still_prints_the_summary() {
     fleet.urls_file(&fleet.all(), &[], "parallel = 1");
     let child = fleet.rehab(&["--fleet", "t", "--format", "json", "migrate"]).spawn();
     // Once the first member is migrating (its history table exists), interrupt.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
     while !fleet.dbs[0].scalar::<bool>("SELECT to_regclass('refinery_schema_history') IS NOT NULL") {
         assert!(std::time::Instant::now() < deadline, "the first member never started migrating");
         std::thread::sleep(std::time::Duration::from_millis(10));
