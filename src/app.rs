@@ -16,6 +16,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         ))
         .into());
     }
+    if let Some(name) = &cli.global.fleet {
+        commands::fleet::admit(&cli.global, &cli.command, name)?;
+    }
     let command = match &cli.command {
         // About rehab itself: answered before any rehab.toml, DATABASE_URL or server is looked at, so a broken
         // configuration cannot keep anyone from installing completions or reading the manual.
@@ -46,6 +49,11 @@ pub fn run(cli: &Cli) -> Result<()> {
         cli.command,
         Command::Setup(_) | Command::Migrate(_) | Command::Rollback(_) | Command::Reset(_) | Command::Seed(_)
     );
+    // An exported REHAB_FLEET is for the commands that run on databases; `new` only writes files.
+    if let Some(fleet) = settings.fleet.clone().filter(|_| !matches!(cli.command, Command::New(_))) {
+        let job = commands::fleet::MemberJob { command: &cli.command, name: command, changes_schema };
+        return run_fleet(&cli.global, &settings, &fleet, &job);
+    }
     if changes_schema && let Some(direct) = &settings.direct_conn {
         // Every message and report of the run then names the target it really works on.
         settings.conn = direct.clone();
@@ -86,6 +94,26 @@ pub fn run(cli: &Cli) -> Result<()> {
             unreachable!("answered before the settings were resolved")
         }
     }
+}
+
+/// `rehab --fleet NAME COMMAND`: the summary on stdout, then the worst member's exit code (README, "Fleets").
+fn run_fleet(
+    global: &crate::cli::GlobalArgs,
+    settings: &Settings,
+    fleet: &str,
+    job: &commands::fleet::MemberJob<'_>,
+) -> Result<()> {
+    commands::fleet::admit(global, job.command, fleet)?;
+    let report = commands::fleet::run(settings, fleet, job)?;
+    settings.output.emit(&report)?;
+    if report.exit_code() == crate::interrupt::EXIT_INTERRUPTED {
+        settings
+            .output
+            .status(&format!("interrupted: fleet `{fleet}` started no member after Ctrl-C; {}", report.counts_line()));
+        // The one exit code ExitCode has no variant for: what a shell reports for Ctrl-C.
+        std::process::exit(crate::interrupt::EXIT_INTERRUPTED);
+    }
+    commands::fleet::verdict(&report)
 }
 
 /// `rehab dev ACTION`: the config's [dev] section and the global flags, never [`Settings`] (whose database URL

@@ -4,15 +4,19 @@
 #![allow(clippy::doc_markdown)]
 
 mod check;
+mod dev;
 mod help;
+mod undo;
 
 pub use check::CheckArgs;
+pub use dev::{DevAction, DevArgs, DevStartArgs, DevUrlArgs};
+pub use undo::{ResetArgs, RollbackArgs};
 
 use std::path::PathBuf;
 
 use crate::output::style::ColorChoice;
 use clap::builder::PossibleValuesParser;
-use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 // No Debug on `Cli` and `GlobalArgs`: `--database-url` may carry a password.
 #[derive(Parser)]
@@ -23,6 +27,8 @@ use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, V
     long_about = None,
     after_help = "Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, \
                   3 a check found problems, 4 refused by a safety guard.\n\
+                  With --fleet, the worst member's: 1 over 4 over 3 over 0 (130 when interrupted, unless a \
+                  member failed or was refused).\n\
                   Settings resolve as: command-line flag > environment variable > rehab.toml > built-in default."
 )]
 pub struct Cli {
@@ -35,6 +41,7 @@ pub struct Cli {
 
 /// Flags accepted before or after the subcommand.
 #[derive(Args, Clone, Default)]
+#[allow(clippy::struct_excessive_bools, reason = "independent on/off flags, as clap parses them")]
 // Listed after a command's own options wherever clap sorts them together (man page synopses).
 #[command(next_help_heading = "Global options", next_display_order = 100)]
 pub struct GlobalArgs {
@@ -77,6 +84,15 @@ pub struct GlobalArgs {
     /// Colour for people: auto (a terminal, unless NO_COLOR), always or never; never in JSON
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Run on every member of the config's [fleets.NAME]: migrate, show, current, doctor, setup, check --drift
+    /// (env: REHAB_FLEET)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub fleet: Option<String>,
+
+    /// Let reset, rollback and seed run on a fleet (with --yes)
+    #[arg(long, global = true)]
+    pub allow_fleet: bool,
 }
 
 /// The command line as `rehab` parses it: `Cli`, with each command's `--help` showing the global options
@@ -307,45 +323,6 @@ pub struct SeedArgs {
 }
 
 #[derive(Debug, Args, Clone, Default)]
-#[command(group(ArgGroup::new("how_far").args(["steps", "to", "all"])))]
-pub struct RollbackArgs {
-    /// Undo the newest N applied migrations [default: 1]
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
-    pub steps: Option<u32>,
-
-    /// Undo every migration applied above VERSION (VERSION itself stays applied)
-    #[arg(long, value_name = "VERSION", allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(1..))]
-    pub to: Option<i32>,
-
-    /// Undo every applied migration
-    #[arg(long)]
-    pub all: bool,
-
-    /// Run the down scripts inside a transaction and roll it back: proves the chain works, changes nothing
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Roll back even a protected environment (config `protected = true` or the database's own marker)
-    #[arg(long)]
-    pub allow_protected: bool,
-}
-
-#[derive(Debug, Args, Clone, Default)]
-pub struct ResetArgs {
-    /// List what would be dropped and change nothing (needs no confirmation)
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Reset even an environment marked `protected` (in rehab.toml or in the database's marker)
-    #[arg(long)]
-    pub allow_protected: bool,
-
-    /// After migrating, seed with the environment's `seed_profile` (default: minimal), as `setup --seed`
-    #[arg(long)]
-    pub seed: bool,
-}
-
-#[derive(Debug, Args, Clone, Default)]
 pub struct NewArgs {
     /// What the migration does, in letters, digits and `_` (e.g. add_patient_notes)
     pub name: String,
@@ -353,57 +330,6 @@ pub struct NewArgs {
     /// Mark the down script `-- rehab:irreversible`: `rollback` refuses to undo this migration
     #[arg(long)]
     pub irreversible: bool,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct DevArgs {
-    #[command(subcommand)]
-    pub action: DevAction,
-}
-
-#[derive(Debug, Subcommand, Clone)]
-pub enum DevAction {
-    /// Create the cluster if needed (initdb), then start it and wait until it accepts connections
-    ///
-    /// A running cluster is left as it is. A stale postmaster.pid (after a crash or kill) is cleared and the
-    /// server started again. Prints where it lives and the URL to use.
-    Start(DevStartArgs),
-    /// Stop the cluster, waiting for a clean shutdown (sessions are disconnected); nothing if it is stopped
-    Stop,
-    /// Whether the cluster runs, its version, data and socket directories, TCP port, databases and sizes
-    ///
-    /// With --format json: {"running", "version", "data_dir", "socket_dir", "port", "databases": [{"name",
-    /// "bytes"}]}; `port` is null without TCP, `version` null before the first start.
-    Status,
-    /// Print the URL of the running cluster, for --database-url, DATABASE_URL or psql
-    ///
-    /// The socket URL (postgresql:///DB?host=/tmp/rehab-...&user=NAME), or, when the cluster listens on TCP
-    /// (`start --port`), postgresql://NAME:PASSWORD@127.0.0.1:PORT/DB for tools that need TCP. Exit 1 when
-    /// the cluster is not running.
-    Url(DevUrlArgs),
-    /// Stop the cluster and delete its data directory and socket directory, every database in it
-    ///
-    /// Asks on a terminal; without one it needs --yes (exit 4 otherwise). Refuses a data directory that
-    /// does not hold a PostgreSQL cluster.
-    Destroy,
-}
-
-#[derive(Debug, Args, Clone, Default)]
-pub struct DevStartArgs {
-    /// Also listen on TCP at 127.0.0.1:PORT (password authentication; `rehab dev url` prints the password)
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-    pub port: Option<u16>,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct DevUrlArgs {
-    /// The database the URL names
-    #[arg(long, value_name = "NAME", default_value = "rehab_development")]
-    pub dbname: String,
-
-    /// The socket URL even when the cluster listens on TCP
-    #[arg(long)]
-    pub socket: bool,
 }
 
 #[derive(Debug, Args, Clone)]

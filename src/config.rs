@@ -10,9 +10,13 @@ use toml::Spanned;
 
 use crate::error::CliError;
 
+mod fleet;
+
+pub use fleet::{DEFAULT_FLEET_PARALLEL, FleetSection, OnError};
+
 pub const FILE_NAME: &str = "rehab.toml";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// Environment used when neither `--env` nor `REHAB_ENV` names one.
@@ -27,10 +31,13 @@ pub struct ConfigFile {
     pub doctor: DoctorSection,
     #[serde(default)]
     pub dev: DevSection,
+    /// Named sets of databases `rehab --fleet NAME` runs a command on (see `fleet/`).
+    #[serde(default)]
+    pub fleets: BTreeMap<String, Spanned<FleetSection>>,
 }
 
 /// `rehab dev`: the private development cluster. Relative paths are relative to the config file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DevSection {
     /// The cluster's data directory (default `$XDG_DATA_HOME/rehab/pgN`; `REHAB_DEV_DIR` wins over it).
@@ -41,7 +48,7 @@ pub struct DevSection {
     pub os_user: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSection {
     /// Database used to create the target database (default `postgres`).
@@ -56,7 +63,7 @@ pub struct DatabaseSection {
     pub direct_url_env: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationsSection {
     /// Folder of migrations loaded at run time instead of the embedded ones (relative to the config file).
@@ -192,7 +199,7 @@ impl Default for DoctorSection {
     }
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     /// The database URL of this environment.
@@ -219,7 +226,7 @@ impl std::fmt::Debug for Environment {
 }
 
 /// A config file and where it was found.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct LoadedConfig {
     pub path: Option<PathBuf>,
     pub file: ConfigFile,
@@ -279,6 +286,16 @@ impl LoadedConfig {
             CliError::usage(format!("invalid config file {}: [doctor] {problem}", path.display()))
                 .with_hint("config.example.toml documents every [doctor] key and its default")
         })?;
+        for (name, fleet) in &file.fleets {
+            fleet.get_ref().validate(&file.environments).map_err(|problem| {
+                let line = text[..fleet.span().start.min(text.len())].matches('\n').count() + 1;
+                CliError::usage(format!(
+                    "invalid config file {} line {line}: [fleets.{name}] {problem}",
+                    path.display()
+                ))
+                .with_hint("config.example.toml documents [fleets.NAME]")
+            })?;
+        }
         Ok(Self { path: Some(path), file, text })
     }
 

@@ -13,6 +13,7 @@ mod ctx;
 mod db;
 mod doctor;
 mod error;
+mod fleet;
 mod interrupt;
 mod migrations;
 mod output;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::GlobalArgs;
-use crate::config::LoadedConfig;
+use crate::config::{Environment, LoadedConfig};
 use crate::db::connect::DEFAULT_CONNECT_TIMEOUT;
 use crate::db::conninfo::{ConnInfo, EnvLookup};
 use crate::error::CliError;
@@ -17,7 +17,7 @@ use crate::output::Output;
 
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_mins(1);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Where to connect, partition suffix included.
     pub conn: ConnInfo,
@@ -39,6 +39,8 @@ pub struct Settings {
     /// Profile for `setup --seed`: the environment's `seed_profile`, else `minimal`.
     pub seed_profile: String,
     pub yes: bool,
+    /// `--fleet NAME` (or `REHAB_FLEET`): run the command on each member of `[fleets.NAME]` instead.
+    pub fleet: Option<String>,
     pub output: Output,
     pub config: LoadedConfig,
 }
@@ -49,7 +51,12 @@ impl Settings {
         let config_path = args.config.clone().or_else(|| var("REHAB_CONFIG").map(PathBuf::from));
         let config = LoadedConfig::load(config_path.as_deref(), cwd)?;
 
+        // An explicit target on the command line wins over an exported REHAB_FLEET (but not over --fleet).
+        let explicit_target = args.database_url.is_some() || args.env_name.is_some();
+        let fleet = args.fleet.clone().or_else(|| var("REHAB_FLEET").filter(|_| !explicit_target));
         let (env_name, named_at) = match (&args.env_name, var("REHAB_ENV"), &config.file.default_env) {
+            // A fleet names its members' environments itself: the default one is not looked up.
+            _ if fleet.is_some() => (None, None),
             (Some(n), _, _) => (Some(n.clone()), None),
             (None, Some(n), _) => (Some(n), None),
             (None, None, Some(d)) => (Some(d.get_ref().clone()), Some(config.line_of(d.span().start))),
@@ -59,25 +66,9 @@ impl Settings {
             Some(name) => Some(config.environment(name, named_at)?),
             None => None,
         };
-        let env_url = match environment {
-            Some(e) => match (&e.url, &e.url_env) {
-                (Some(_), Some(_)) => {
-                    return Err(CliError::usage(format!(
-                        "environment `{}` sets both url and url_env; keep one",
-                        env_name.as_deref().unwrap_or_default()
-                    ))
-                    .into());
-                }
-                (Some(u), None) => Some(u.clone()),
-                (None, Some(v)) => Some(var(v).ok_or_else(|| {
-                    CliError::usage(format!(
-                        "environment `{}` reads its URL from ${v}, which is not set",
-                        env_name.as_deref().unwrap_or_default()
-                    ))
-                })?),
-                (None, None) => None,
-            },
-            None => None,
+        let env_url = match (&env_name, environment) {
+            (Some(name), Some(e)) => environment_url(name, e, env)?,
+            _ => None,
         };
         // A DATABASE_URL that is set but empty is a mistake (a secret that did not reach the job), not a
         // request for the defaults: refused like an empty --database-url.
@@ -120,9 +111,28 @@ impl Settings {
                 .and_then(|e| e.seed_profile.clone())
                 .unwrap_or_else(|| crate::seed::profile::DEFAULT_PROFILE.into()),
             yes: args.yes,
+            fleet,
             output: Output::new(args),
             config,
         })
+    }
+
+    /// The settings one fleet member runs with: its target and environment, no `direct_url_env` (which names
+    /// one server, not each member's), and an output that prints nothing (the fleet reports for it).
+    #[must_use]
+    pub fn for_member(&self, member: &crate::fleet::Member) -> Self {
+        let mut s = self.clone();
+        s.conn = member.conn.clone();
+        s.server_named = true;
+        s.direct_conn = None;
+        s.env_name.clone_from(&member.env_name);
+        s.protected = member.protected;
+        if let Some(p) = &member.seed_profile {
+            s.seed_profile.clone_from(p);
+        }
+        s.fleet = None;
+        s.output = self.output.member();
+        s
     }
 
     /// Status lines for migrations written into a folder but missing from the embedded set this run uses.
@@ -137,6 +147,21 @@ impl Settings {
             Some(dir) => MigrationCatalog::from_dir(dir),
             None => MigrationCatalog::embedded(),
         }
+    }
+}
+
+/// The URL of environment `name`: its `url`, or the variable its `url_env` names (which must be set), or
+/// none (the `PG*` variables and defaults then decide).
+pub fn environment_url(name: &str, e: &Environment, env: EnvLookup<'_>) -> Result<Option<String>> {
+    match (&e.url, &e.url_env) {
+        (Some(_), Some(_)) => {
+            Err(CliError::usage(format!("environment `{name}` sets both url and url_env; keep one")).into())
+        }
+        (Some(u), None) => Ok(Some(u.clone())),
+        (None, Some(v)) => Ok(Some(env(v).filter(|x| !x.is_empty()).ok_or_else(|| {
+            CliError::usage(format!("environment `{name}` reads its URL from ${v}, which is not set"))
+        })?)),
+        (None, None) => Ok(None),
     }
 }
 

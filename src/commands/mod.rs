@@ -6,6 +6,7 @@ pub mod current;
 pub mod dev;
 pub mod doctor;
 pub mod fallback;
+pub mod fleet;
 mod guard;
 pub mod man;
 pub mod migrate;

@@ -116,6 +116,11 @@ fn migrate_locked(
     let mut done = Vec::with_capacity(pending.len());
     let total = pending.len();
     for (i, m) in pending.into_iter().enumerate() {
+        // Only a run that asked for a graceful Ctrl-C (a fleet) gets here with the flag set; it stops between
+        // two migrations, each of which committed whole.
+        if crate::interrupt::requested() {
+            return Err(interrupted(m, &done));
+        }
         on_start(m, i, total);
         let started = Instant::now();
         if let Err(e) = apply_one(client, m) {
@@ -241,6 +246,21 @@ fn apply_one(client: &mut Client, m: &Migration) -> std::result::Result<(), Scri
     split::execute_each(&mut tx, &m.up)?;
     record(&mut tx, m)?;
     tx.commit().map_err(connection_error)
+}
+
+/// How the error of a run stopped by Ctrl-C between two migrations begins (a fleet reports it as interrupted).
+pub const INTERRUPTED: &str = "interrupted before";
+
+/// Ctrl-C arrived before `next` started: what committed stays, the rest is pending.
+fn interrupted(next: &Migration, done: &[AppliedStep]) -> anyhow::Error {
+    CliError::failure(format!(
+        "{INTERRUPTED} V{} {}: {} migration(s) applied in this run and kept, the rest still pending",
+        next.version,
+        next.name,
+        done.len()
+    ))
+    .with_hint("run `rehab migrate` again to apply the rest")
+    .into()
 }
 
 fn failed(e: &ScriptError, done: &[AppliedStep]) -> anyhow::Error {

@@ -1,5 +1,6 @@
 //! The only place that prints: reports as tables or JSON on stdout, status and progress on stderr.
 
+pub mod fleet;
 pub mod progress;
 pub mod prompt;
 mod reports;
@@ -43,6 +44,13 @@ impl Output {
             verbose: flags.verbose,
             stderr_redraws: terminal::stderr_redraws(),
         }
+    }
+
+    /// The output of one fleet member: the same format, and nothing on stderr (no status lines, details or
+    /// bars); the fleet's own bar and summary speak for it.
+    #[must_use]
+    pub fn member(&self) -> Self {
+        Self { format: self.format, quiet: true, verbose: false, stderr_redraws: false }
     }
 
     /// Writes the report on stdout in the chosen format. A closed pipe (`rehab show | head`) is not an error.

@@ -8,6 +8,7 @@ mod completions;
 mod connection;
 mod dev;
 mod doctor;
+mod fleet;
 mod hardening;
 mod interrupted;
 mod messages;
