@@ -9,7 +9,8 @@ use postgres::error::SqlState;
 
 use crate::cli::{Command, GlobalArgs};
 use crate::ctx::Ctx;
-use crate::error::{CliError, ExitCode, exit_code_of, hint_of, sqlstate_of};
+use crate::db::error::sqlstate_of;
+use crate::error::{CliError, ExitCode, exit_code_of, hint_of};
 use crate::fleet::{self, FleetReport, Member, MemberOutcome, Status};
 use crate::migrations::history;
 use crate::output::fleet::FleetProgress;
