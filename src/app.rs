@@ -107,11 +107,11 @@ fn run_fleet(
     let report = commands::fleet::run(settings, fleet, job)?;
     settings.output.emit(&report)?;
     if report.exit_code() == crate::interrupt::EXIT_INTERRUPTED {
-        settings
-            .output
-            .status(&format!("interrupted: fleet `{fleet}` started no member after Ctrl-C; {}", report.counts_line()));
-        // The one exit code ExitCode has no variant for: what a shell reports for Ctrl-C.
-        std::process::exit(crate::interrupt::EXIT_INTERRUPTED);
+        return Err(crate::error::CliError::interrupted(format!(
+            "interrupted: fleet `{fleet}` started no member after Ctrl-C; {}",
+            report.counts_line()
+        ))
+        .into());
     }
     commands::fleet::verdict(&report)
 }

@@ -12,6 +12,8 @@ pub enum ExitCode {
     Usage = 2,
     CheckFailed = 3,
     Refused = 4,
+    /// What a shell reports for a process ended by Ctrl-C (128 + SIGINT): a fleet run that wound down.
+    Interrupted = 130,
 }
 
 /// An error that carries its exit code and, optionally, the next step to take.
@@ -33,6 +35,10 @@ impl CliError {
 
     pub fn check_failed(message: impl Into<String>) -> Self {
         Self { code: ExitCode::CheckFailed, message: message.into(), hint: None }
+    }
+
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        Self { code: ExitCode::Interrupted, message: message.into(), hint: None }
     }
 
     pub fn failure(message: impl Into<String>) -> Self {
