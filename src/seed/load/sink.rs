@@ -1,13 +1,13 @@
-//! Where generated rows go: the event rows stream to the loader through a bounded channel while they are
-//! generated (the one COPY that overlaps generation); every other table is buffered, spilling to an
-//! unnamed temporary file past a few MiB, and loaded after the events.
+//! Where generated rows go: the streamed table's rows (the events) go to the loader through a bounded
+//! channel while they are generated (the one COPY that overlaps generation); every other table is buffered,
+//! spilling to an unnamed temporary file past a few MiB, and loaded after the events.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::mpsc::SyncSender;
 
 use super::copy::Rows;
-use super::tables::{COUNT, T};
+use super::registry::{Loading, Table};
 
 const SPILL_AT: usize = 4 << 20;
 pub const CHUNK: usize = 1 << 20;
@@ -71,27 +71,46 @@ impl Sink {
     /// `tx` receives the event rows; `None` keeps them in memory like the other tables (tests).
     pub fn new(tx: Option<SyncSender<Chunk>>) -> Self {
         Self {
-            tables: (0..COUNT).map(|_| Spill::default()).collect(),
+            tables: Table::ALL.iter().map(|_| Spill::default()).collect(),
             events: Rows::with_capacity(CHUNK + 64 * 1024),
             event_rows: 0,
             tx,
         }
     }
 
-    /// The row buffer of `t`; call [`Sink::done`] after each row.
-    pub fn rows(&mut self, t: T) -> &mut Rows {
-        if t == T::Events { &mut self.events } else { &mut self.tables[t as usize].rows }
+    fn rows(&mut self, table: Table) -> &mut Rows {
+        match table.spec().loading {
+            Loading::Streamed => &mut self.events,
+            Loading::Buffered => &mut self.tables[table.index()].rows,
+        }
     }
 
-    /// Hands full buffers on: events to the loader, other tables to their spill file.
-    pub fn done(&mut self, t: T) -> io::Result<()> {
-        if t == T::Events {
-            if self.events.buf.len() >= CHUNK {
-                self.flush_events()?;
-            }
-            Ok(())
-        } else {
-            self.tables[t as usize].maybe_spill()
+    /// Starts a row of `table` (its field count from the registry) and returns the buffer to write its
+    /// fields into, in the registry's column order; call [`Sink::done`] after the row.
+    pub fn row(&mut self, table: Table) -> &mut Rows {
+        let rows = self.rows(table);
+        rows.row(table.width());
+        rows
+    }
+
+    /// Ends a row of `table` and hands full buffers on: the streamed table's to the loader, the others'
+    /// to their spill file. Debug builds check the row against the registry's column count.
+    pub fn done(&mut self, table: Table) -> io::Result<()> {
+        #[cfg(debug_assertions)]
+        {
+            let fields = self.rows(table).fields;
+            debug_assert_eq!(
+                fields,
+                table.width(),
+                "a row of {} has {fields} fields, the registry declares {}",
+                table.name(),
+                table.width()
+            );
+        }
+        match table.spec().loading {
+            Loading::Streamed if self.events.buf.len() >= CHUNK => self.flush_events(),
+            Loading::Streamed => Ok(()),
+            Loading::Buffered => self.tables[table.index()].maybe_spill(),
         }
     }
 
@@ -111,7 +130,7 @@ impl Sink {
                 tx.send((buf, rows)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the loader stopped"))
             }
             None => {
-                let spill = &mut self.tables[T::Events as usize];
+                let spill = &mut self.tables[Table::Events.index()];
                 spill.rows.buf.append(&mut self.events.buf);
                 spill.rows.rows += std::mem::take(&mut self.events.rows);
                 Ok(())
