@@ -56,6 +56,11 @@ impl Profile {
         }
         let mut p: Profile = toml::from_str(text).with_context(|| format!("bundled profile `{name}` is invalid"))?;
         p.name = name.to_string();
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "scale is checked to be in (0, 1000] and the counts are small"
+        )]
         let scaled = |n: u32| ((f64::from(n) * scale).round() as u32).max(1);
         p.therapists = scaled(p.therapists);
         p.patients = scaled(p.patients);

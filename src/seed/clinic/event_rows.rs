@@ -142,7 +142,7 @@ fn data(world: &World, event: &Event, out: &mut Vec<u8>) {
             object.uuid("session_id", &session.id);
             object.opt_ts("scheduled_for", session.scheduled_for);
             object.uuid("program_id", &patient.program_id);
-            object.num("exercises_prescribed", patient.exercises.len() as i64);
+            object.num("exercises_prescribed", i64::try_from(patient.exercises.len()).expect("a short program"));
         }
         EventKind::RepScored(score) => rep_scored(world, patient, &score, &mut object),
         EventKind::SessionEnded { session } => session_ended(world, session as usize, &mut object),
@@ -236,7 +236,7 @@ fn alert_event(world: &World, patient: &Patient, kind: &EventKind, alert: usize,
     match kind {
         EventKind::AlertRaised { .. } => {
             object.uuid("session_id", &world.sessions[alert.session as usize].id);
-            object.str("alert_type", alert.alert_type);
+            object.str("alert_type", alert.kind);
             object.str("severity", alert.severity);
             object.str("title", alert.title);
         }

@@ -88,8 +88,9 @@ impl Rng {
         if hi <= lo {
             return lo;
         }
-        let span = (hi - lo + 1) as u64;
-        lo + (((self.next_u64() >> 32) * span) >> 32) as i64
+        // Wrapping two's-complement arithmetic: the span of any [lo, hi] fits u64.
+        let span = (hi - lo + 1).cast_unsigned();
+        lo.wrapping_add((((self.next_u64() >> 32) * span) >> 32).cast_signed())
     }
 
     /// [`Rng::range`] for a bounded count or index (the same draw).
@@ -119,7 +120,7 @@ impl Rng {
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.range(0, items.len() as i64 - 1) as usize]
+        &items[self.range_usize(0, items.len().saturating_sub(1))]
     }
 
     pub fn bytes32(&mut self) -> [u8; 32] {

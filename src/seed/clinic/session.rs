@@ -21,7 +21,7 @@ struct AlertDraft {
     patient: u32,
     session: u32,
     exercise: usize,
-    alert_type: &'static str,
+    kind: &'static str,
     severity: &'static str,
     title: &'static str,
     value: i64,
@@ -166,11 +166,11 @@ impl World<'_> {
         batch: &mut Vec<Event>,
     ) {
         if scored.reps > 0 && scored.worst < 58.0 {
-            self.alert(AlertDraft {
+            self.alert(&AlertDraft {
                 patient,
                 session,
                 exercise: scored.worst_exercise,
-                alert_type: "form_decline",
+                kind: "form_decline",
                 severity: if scored.worst < 45.0 { "high" } else { "medium" },
                 title: "Exercise form below threshold",
                 value: (scored.worst * 100.0) as i64,
@@ -178,11 +178,11 @@ impl World<'_> {
             });
         }
         if pain_after >= 7 {
-            self.alert(AlertDraft {
+            self.alert(&AlertDraft {
                 patient,
                 session,
                 exercise: 0,
-                alert_type: "pain_increase",
+                kind: "pain_increase",
                 severity: "high",
                 title: "Pain of 7 or more after a session",
                 value: i64::from(pain_after),
@@ -216,7 +216,7 @@ impl World<'_> {
         }
     }
 
-    fn alert(&mut self, draft: AlertDraft) {
+    fn alert(&mut self, draft: &AlertDraft) {
         let number = self.alerts.len() as u64;
         let dismissed = self.patients[draft.patient as usize].rng.chance(0.15);
         self.alerts.push(Alert {
@@ -224,11 +224,11 @@ impl World<'_> {
             patient: draft.patient,
             session: draft.session,
             exercise: draft.exercise,
-            alert_type: draft.alert_type,
+            kind: draft.kind,
             severity: draft.severity,
             title: draft.title,
             value: draft.value,
-            triggered_at: draft.ended + US_PER_SEC * (1 + (number % 7) as i64),
+            triggered_at: draft.ended + US_PER_SEC * (1 + i64::try_from(number % 7).expect("below 7")),
             dismissed,
         });
     }

@@ -55,7 +55,7 @@ pub struct Alert {
     pub patient: u32,
     pub session: u32,
     pub exercise: usize,
-    pub alert_type: &'static str,
+    pub kind: &'static str,
     pub severity: &'static str,
     pub title: &'static str,
     pub value: i64,

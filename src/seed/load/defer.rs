@@ -174,7 +174,7 @@ fn round_trips(tx: &mut Transaction, checks: Vec<Constraint>) -> Result<Vec<Cons
         .iter()
         .map(|r| ((r.get(0), r.get(1)), r.get(2)))
         .collect();
-    tx.batch_execute(&probes.iter().map(|p| format!("DROP TABLE {p};")).collect::<Vec<_>>().join(""))?;
+    tx.batch_execute(&format!("DROP TABLE {};", probes.join(", ")))?;
     let mut kept = Vec::new();
     let mut probe = 0;
     let mut last: Option<String> = None;

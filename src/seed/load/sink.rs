@@ -39,15 +39,15 @@ impl Spill {
         let f = self.file.as_mut().expect("created above");
         f.write_all(&self.rows.buf)?;
         self.bytes += self.rows.buf.len() as u64;
-        self.total_rows += self.rows.rows;
+        self.total_rows += self.rows.count;
         self.rows.buf.clear();
-        self.rows.rows = 0;
+        self.rows.count = 0;
         Ok(())
     }
 
     /// Everything in order, as a reader, with the total row and byte counts.
     pub fn into_reader(mut self) -> io::Result<(Box<dyn Read + Send>, u64, u64)> {
-        let rows = self.total_rows + self.rows.rows;
+        let rows = self.total_rows + self.rows.count;
         let bytes = self.bytes + self.rows.buf.len() as u64;
         match self.file.take() {
             None => Ok((Box::new(io::Cursor::new(self.rows.buf)), rows, bytes)),
@@ -122,19 +122,16 @@ impl Sink {
     }
 
     pub fn flush_events(&mut self) -> io::Result<()> {
-        self.event_rows += self.events.rows;
-        match &self.tx {
-            Some(tx) => {
-                let buf = std::mem::replace(&mut self.events.buf, Vec::with_capacity(CHUNK + 64 * 1024));
-                let rows = std::mem::take(&mut self.events.rows);
-                tx.send((buf, rows)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the loader stopped"))
-            }
-            None => {
-                let spill = &mut self.tables[Table::Events.index()];
-                spill.rows.buf.append(&mut self.events.buf);
-                spill.rows.rows += std::mem::take(&mut self.events.rows);
-                Ok(())
-            }
+        self.event_rows += self.events.count;
+        if let Some(tx) = &self.tx {
+            let buf = std::mem::replace(&mut self.events.buf, Vec::with_capacity(CHUNK + 64 * 1024));
+            let rows = std::mem::take(&mut self.events.count);
+            tx.send((buf, rows)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the loader stopped"))
+        } else {
+            let spill = &mut self.tables[Table::Events.index()];
+            spill.rows.buf.append(&mut self.events.buf);
+            spill.rows.count += std::mem::take(&mut self.events.count);
+            Ok(())
         }
     }
 }

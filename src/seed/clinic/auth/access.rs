@@ -71,7 +71,7 @@ pub fn break_glass(
         let id = uuid(world.seed, &[tag::BREAK_GLASS, k]);
         let day = world.first_day + i32::try_from(rng.range(0, world.days_in_window() - 3)).expect("within the window");
         let started = clock::at(day) + rng.range(0, 23) * US_PER_HOUR;
-        let reviewed = started + 2 * US_PER_DAY;
+        let review_at = started + 2 * US_PER_DAY;
         let row = sink.row(Table::EmergencyAccessLog);
         row.uuid(&id);
         row.uuid(&user.id);
@@ -84,10 +84,10 @@ pub fn break_glass(
         row.ts(started + US_PER_HOUR);
         row.text("justified");
         row.opt_uuid(reviewer.as_ref());
-        row.ts(reviewed);
+        row.ts(review_at);
         row.text("Coverage confirmed with the care team.");
         row.ts(started);
-        row.ts(reviewed);
+        row.ts(review_at);
         sink.done(Table::EmergencyAccessLog)?;
         for (at, action) in [(started, "emergency_access_start"), (started + US_PER_HOUR, "emergency_access_end")] {
             audit.record(sink, &emergency_entry(user, patient, &id, at, action))?;

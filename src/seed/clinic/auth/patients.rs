@@ -51,33 +51,7 @@ pub fn patient(
     // Granted consents match the ConsentGranted events (10:01 on enrolment day, one a minute).
     let number = u32::try_from(index).expect("fewer than 2^32 patients");
     let enrolled = clock::at(patient.enrolled_day) + 10 * US_PER_HOUR + i64::from(number % 3600) * US_PER_SEC;
-    for (number, (minute, scope)) in (1..).zip(&patient.consents).enumerate() {
-        let granted = enrolled + minute * US_PER_MIN;
-        let consent = Consent {
-            patient: index,
-            number,
-            patient_id: &user.id,
-            scope,
-            status: "granted",
-            requested: granted - US_PER_HOUR,
-            granted: Some(granted),
-            recorded_by: &therapist.id,
-        };
-        consent_row(world, sink, rng, &consent)?;
-        let id = uuid(world.seed, &[tag::CONSENT, index as u64, number as u64]);
-        audit.record(
-            sink,
-            &Entry {
-                at: granted,
-                actor: therapist,
-                action: "consent_grant",
-                resource: "auth.phi_consents",
-                resource_id: Some(&id),
-                patient: Some(&user.id),
-                emergency_access: None,
-            },
-        )?;
-    }
+    granted_consents(world, sink, rng, audit, users, index, enrolled)?;
     if !patient.consents.contains(&"research") && rng.chance(0.3) {
         let status = if rng.chance(0.5) { "denied" } else { "pending" };
         let consent = Consent {
@@ -118,6 +92,49 @@ pub fn patient(
     Ok(())
 }
 
+/// The consents granted at enrolment (at `enrolled` plus one minute each), each with its audit entry.
+fn granted_consents(
+    world: &World,
+    sink: &mut Sink,
+    rng: &mut Rng,
+    audit: &mut AuditTrail,
+    users: &Users,
+    index: usize,
+    enrolled: i64,
+) -> io::Result<()> {
+    let patient = &world.patients[index];
+    let user = users.patient(index);
+    let therapist = users.therapist(patient.therapist);
+    for (number, (minute, scope)) in (1..).zip(&patient.consents).enumerate() {
+        let granted = enrolled + minute * US_PER_MIN;
+        let consent = Consent {
+            patient: index,
+            number,
+            patient_id: &user.id,
+            scope,
+            status: "granted",
+            requested: granted - US_PER_HOUR,
+            granted: Some(granted),
+            recorded_by: &therapist.id,
+        };
+        consent_row(world, sink, rng, &consent)?;
+        let id = uuid(world.seed, &[tag::CONSENT, index as u64, number as u64]);
+        audit.record(
+            sink,
+            &Entry {
+                at: granted,
+                actor: therapist,
+                action: "consent_grant",
+                resource: "auth.phi_consents",
+                resource_id: Some(&id),
+                patient: Some(&user.id),
+                emergency_access: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 fn profile_row(world: &World, sink: &mut Sink, rng: &mut Rng, users: &Users, index: usize) -> io::Result<()> {
     let patient = &world.patients[index];
     let user = users.patient(index);
@@ -132,7 +149,7 @@ fn profile_row(world: &World, sink: &mut Sink, rng: &mut Rng, users: &Users, ind
     row.text(&format!("+1555{index:07}"));
     row.uuid(&users.therapist(patient.therapist).id);
     let condition = CONDITIONS[index % CONDITIONS.len()];
-    let side = if index % 2 == 0 { "left" } else { "right" };
+    let side = if index.is_multiple_of(2) { "left" } else { "right" };
     row.jsonb_str(&format!("{{\"condition\":\"{condition}\",\"side\":\"{side}\"}}"));
     row.date(patient.start_day);
     row.null();

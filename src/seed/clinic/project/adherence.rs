@@ -128,7 +128,7 @@ impl Adherence {
                 week.touch(position, event.at);
             }
             EventKind::SessionEnded { session } => {
-                self.session_ended(world, sink, patient, session, event, position)?
+                self.session_ended(world, sink, patient, session, event, position)?;
             }
             EventKind::SessionMissed { slot, reason, abandoned } => {
                 state.all.missed += 1;
