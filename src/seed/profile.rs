@@ -114,15 +114,16 @@ pub struct Reference {
 impl Reference {
     pub fn load() -> Result<Self> {
         #[derive(Deserialize)]
-        struct E {
+        struct ExerciseFile {
             exercise: Vec<Exercise>,
         }
         #[derive(Deserialize)]
-        struct T {
+        struct TemplateFile {
             template: Vec<Template>,
         }
-        let exercises = toml::from_str::<E>(EXERCISES).context("seeds/exercises.toml is invalid")?.exercise;
-        let templates = toml::from_str::<T>(TEMPLATES).context("seeds/work_queue_templates.toml is invalid")?.template;
+        let exercises = toml::from_str::<ExerciseFile>(EXERCISES).context("seeds/exercises.toml is invalid")?.exercise;
+        let templates =
+            toml::from_str::<TemplateFile>(TEMPLATES).context("seeds/work_queue_templates.toml is invalid")?.template;
         let names = toml::from_str::<Names>(NAMES).context("seeds/names.toml is invalid")?;
         Ok(Self { exercises, templates, names })
     }
