@@ -31,3 +31,5 @@ pub use output::style::decide as decide_colour;
 pub use db::lock::MIGRATION_LOCK_KEY;
 pub use doctor::GROUPS as DOCTOR_GROUPS;
 pub use migrations::MigrationCatalog;
+/// Every table `rehab seed` fills, in load order (the loader's registry).
+pub const SEEDED_TABLES: &[&str] = seed::load::registry::Table::NAMES;

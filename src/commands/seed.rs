@@ -12,9 +12,11 @@ use super::guard;
 use crate::cli::SeedArgs;
 use crate::ctx::Ctx;
 use crate::db::lock;
-use crate::error::CliError;
+use crate::output::progress::SeedProgress;
 use crate::output::{Report, table};
-use crate::seed::{SeedOptions, TableStat, ledger, load, tables::TABLES};
+use crate::seed::load::{self, LoadOptions};
+use crate::seed::profile::{Profile, Reference};
+use crate::seed::{SeedOptions, TableStat, clinic, ledger};
 
 #[derive(Debug, Serialize)]
 pub struct SeedReport {
@@ -54,7 +56,9 @@ pub fn run(ctx: &Ctx, args: &SeedArgs) -> Result<SeedReport> {
 /// Also used by `setup --seed`.
 pub fn seed_with(ctx: &Ctx, opts: &SeedOptions, allow_protected: bool) -> Result<SeedReport> {
     let s = &ctx.settings;
-    crate::seed::profile::Profile::load(&opts.profile, opts.scale)?;
+    // Loaded once, before connecting: an unknown profile or a bad scale is a usage error that changes nothing.
+    let profile = Profile::load(&opts.profile, opts.scale)?;
+    let reference = Reference::load()?;
     let started_wall = chrono::Utc::now();
     let started = Instant::now();
     let mut client = ctx.connect()?;
@@ -62,50 +66,55 @@ pub fn seed_with(ctx: &Ctx, opts: &SeedOptions, allow_protected: bool) -> Result
     guard::destructive(ctx, &mut client, action, allow_protected)?;
     // Under the migration lock, like migrate, rollback and reset: a seed never interleaves with a schema
     // change, and concurrent seeds run one after the other (the later ones then find the data and refuse).
-    lock::with_lock(&mut client, s.lock_timeout, |client| seed_locked(ctx, client, opts, started_wall, started))
+    let data = Data { opts, profile: &profile, reference: &reference };
+    lock::with_lock(&mut client, s.lock_timeout, |client| seed_locked(ctx, client, &data, started_wall, started))
+}
+
+/// What one run generates.
+struct Data<'a> {
+    opts: &'a SeedOptions,
+    profile: &'a Profile,
+    reference: &'a Reference,
 }
 
 fn seed_locked(
     ctx: &Ctx,
     client: &mut Client,
-    opts: &SeedOptions,
+    data: &Data,
     started_wall: chrono::DateTime<chrono::Utc>,
     started: Instant,
 ) -> Result<SeedReport> {
-    let s = &ctx.settings;
-    for (t, _) in TABLES {
-        if !crate::db::admin::relation_exists(client, t)? {
-            return Err(CliError::failure(format!("table {t} does not exist in {}", s.conn.redacted()))
-                .with_hint("apply the bundled schema first: `rehab migrate` (or `rehab setup --seed`)")
-                .into());
-        }
-    }
-    ctx.out().status(&format!(
-        "seeding {} with profile {} (seed {}, scale {})",
-        s.conn.redacted(),
-        opts.profile,
-        opts.seed,
-        opts.scale
-    ));
+    let opts = data.opts;
+    let database = ctx.settings.conn.redacted();
     let mut tx = client.transaction()?;
-    let (tables, timings) = load::run(&mut tx, opts, ctx.out(), &s.conn.redacted())?;
+    let survey = load::survey::survey(&mut tx, &database)?;
+    ctx.out().status(&format!(
+        "seeding {database} with profile {} (seed {}, scale {})",
+        opts.profile, opts.seed, opts.scale
+    ));
+    let options = LoadOptions { replace: opts.replace, keep_indexes: opts.keep_indexes, database: &database };
+    let (seed, profile, reference) = (opts.seed, data.profile, data.reference);
+    let loaded = load::run(&mut tx, &survey, options, &SeedProgress::new(ctx.out()), move |sink, xid| {
+        Ok(clinic::generate(seed, profile, reference, sink, xid)?)
+    })?;
     let rows: serde_json::Map<String, serde_json::Value> =
-        tables.iter().map(|t| (t.table.clone(), serde_json::Value::from(t.rows))).collect();
+        loaded.tables.iter().map(|t| (t.table.clone(), serde_json::Value::from(t.rows))).collect();
     ledger::record(&mut tx, &opts.profile, opts.seed, opts.scale, &serde_json::Value::Object(rows), started_wall)?;
     tx.commit().context("could not commit the seed transaction")?;
+    let tables = loaded.tables;
     Ok(SeedReport {
-        database: s.conn.redacted(),
+        database,
         profile: opts.profile.clone(),
         seed: opts.seed,
         scale: opts.scale,
-        replaced: timings.replaced,
+        replaced: loaded.replaced,
         total_rows: tables.iter().map(|t| t.rows).sum(),
         total_mib: tables.iter().map(|t| t.mib).sum(),
         heap_mib: tables.iter().map(|t| t.heap_mib).sum(),
         tables,
-        load_seconds: timings.load_seconds,
-        index_seconds: timings.index_seconds,
-        analyze_seconds: timings.analyze_seconds,
+        load_seconds: loaded.load_seconds,
+        index_seconds: loaded.index_seconds,
+        analyze_seconds: loaded.analyze_seconds,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -56,6 +56,11 @@ impl Profile {
         }
         let mut p: Profile = toml::from_str(text).with_context(|| format!("bundled profile `{name}` is invalid"))?;
         p.name = name.to_string();
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "scale is checked to be in (0, 1000] and the counts are small"
+        )]
         let scaled = |n: u32| ((f64::from(n) * scale).round() as u32).max(1);
         p.therapists = scaled(p.therapists);
         p.patients = scaled(p.patients);
@@ -109,15 +114,16 @@ pub struct Reference {
 impl Reference {
     pub fn load() -> Result<Self> {
         #[derive(Deserialize)]
-        struct E {
+        struct ExerciseFile {
             exercise: Vec<Exercise>,
         }
         #[derive(Deserialize)]
-        struct T {
+        struct TemplateFile {
             template: Vec<Template>,
         }
-        let exercises = toml::from_str::<E>(EXERCISES).context("seeds/exercises.toml is invalid")?.exercise;
-        let templates = toml::from_str::<T>(TEMPLATES).context("seeds/work_queue_templates.toml is invalid")?.template;
+        let exercises = toml::from_str::<ExerciseFile>(EXERCISES).context("seeds/exercises.toml is invalid")?.exercise;
+        let templates =
+            toml::from_str::<TemplateFile>(TEMPLATES).context("seeds/work_queue_templates.toml is invalid")?.template;
         let names = toml::from_str::<Names>(NAMES).context("seeds/names.toml is invalid")?;
         Ok(Self { exercises, templates, names })
     }

@@ -23,35 +23,14 @@ fn seeded(name: &str, extra: &[&str]) -> TestDb {
     db
 }
 
-const TABLES: &[&str] = &[
-    "auth.users",
-    "auth.therapist_profiles",
-    "auth.patient_profiles",
-    "auth.phi_consents",
-    "auth.user_sessions",
-    "auth.emergency_access_log",
-    "audit.audit_log",
-    "adherence.patient_summaries",
-    "adherence.session_logs",
-    "adherence.missed_sessions",
-    "adherence.weekly_snapshots",
-    "quality.patient_summaries",
-    "quality.session_analyses",
-    "quality.rep_analyses",
-    "quality.trend_snapshots",
-    "quality.alerts",
-    "work_queue.templates",
-    "work_queue.items",
-    "work_queue.therapist_capacity",
-    "work_queue.patient_priorities",
-    "work_queue.daily_metrics",
-    "projections.projection_versions",
-];
+/// Every seeded table but the events (digested without their transaction id), from the loader's registry.
+fn tables() -> impl Iterator<Item = &'static str> {
+    rehab::SEEDED_TABLES.iter().copied().filter(|t| *t != "event_store.events")
+}
 
 /// One md5 per table over every row (events without `transaction_id`, the only non-deterministic column).
 fn digests(db: &TestDb) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = TABLES
-        .iter()
+    let mut out: Vec<(String, String)> = tables()
         .map(|t| {
             let d: Option<String> =
                 db.scalar(&format!("SELECT md5(string_agg(x::text, ',' ORDER BY x::text)) FROM {t} x"));
@@ -199,7 +178,7 @@ fn a_killed_seed_leaves_nothing_behind() {
         assert!(Instant::now() < deadline, "the killed seed's session did not end");
         std::thread::sleep(Duration::from_millis(50));
     }
-    for t in TABLES.iter().chain(&["event_store.events"]) {
+    for t in rehab::SEEDED_TABLES {
         assert_eq!(db.scalar::<i64>(&format!("SELECT count(*) FROM {t}")), 0, "{t} kept rows of a killed seed");
     }
     assert!(db.scalar::<bool>("SELECT to_regclass('public.rehab_seed_runs') IS NULL"), "the ledger must not survive");

@@ -2,6 +2,29 @@
 //! every UUID of a seed run is a pure function of (seed, what it is for), so output never depends on
 //! thread scheduling or iteration order elsewhere.
 
+/// Tags that keep derived ids of different kinds apart.
+pub mod tag {
+    pub const USER: u64 = 1;
+    pub const PROGRAM: u64 = 2;
+    pub const SESSION: u64 = 3;
+    pub const EVENT: u64 = 4;
+    pub const ALERT: u64 = 5;
+    pub const ITEM: u64 = 6;
+    pub const TEMPLATE: u64 = 7;
+    pub const ANALYSIS: u64 = 8;
+    pub const REP: u64 = 9;
+    pub const MISSED: u64 = 10;
+    pub const WEEK: u64 = 11;
+    pub const TREND: u64 = 12;
+    pub const METRIC: u64 = 13;
+    pub const PATIENT_RNG: u64 = 14;
+    pub const AUTH_RNG: u64 = 15;
+    pub const CONSENT: u64 = 16;
+    pub const LOGIN: u64 = 17;
+    pub const AUDIT: u64 = 18;
+    pub const BREAK_GLASS: u64 = 19;
+}
+
 /// SplitMix64 step: a strong 64-bit mixer, used for seeding and for hashing ids.
 pub fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -65,8 +88,25 @@ impl Rng {
         if hi <= lo {
             return lo;
         }
-        let span = (hi - lo + 1) as u64;
-        lo + (((self.next_u64() >> 32) * span) >> 32) as i64
+        // Wrapping two's-complement arithmetic: the span of any [lo, hi] fits u64.
+        let span = (hi - lo + 1).cast_unsigned();
+        lo.wrapping_add((((self.next_u64() >> 32) * span) >> 32).cast_signed())
+    }
+
+    /// [`Rng::range`] for a bounded count or index (the same draw).
+    pub fn range_usize(&mut self, lo: usize, hi: usize) -> usize {
+        let wide = |v: usize| i64::try_from(v).expect("a count below 2^63");
+        usize::try_from(self.range(wide(lo), wide(hi))).expect("within [lo, hi]")
+    }
+
+    /// [`Rng::range`] for a small number (the same draw).
+    pub fn range_i16(&mut self, lo: i16, hi: i16) -> i16 {
+        i16::try_from(self.range(lo.into(), hi.into())).expect("within [lo, hi]")
+    }
+
+    /// [`Rng::range`] for a small count (the same draw).
+    pub fn range_u16(&mut self, lo: u16, hi: u16) -> u16 {
+        u16::try_from(self.range(lo.into(), hi.into())).expect("within [lo, hi]")
     }
 
     pub fn chance(&mut self, p: f64) -> bool {
@@ -80,7 +120,7 @@ impl Rng {
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.range(0, items.len() as i64 - 1) as usize]
+        &items[self.range_usize(0, items.len().saturating_sub(1))]
     }
 
     pub fn bytes32(&mut self) -> [u8; 32] {

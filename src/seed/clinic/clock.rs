@@ -13,11 +13,12 @@ pub fn reference_day() -> i32 {
 }
 
 pub fn days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
+    i32::try_from((d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days())
+        .expect("a date within 2^31 days of 1970")
 }
 
 pub fn date(day: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date") + chrono::Days::new(day as u64)
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date") + chrono::TimeDelta::days(day.into())
 }
 
 /// 0 = Monday ... 6 = Sunday (1970-01-01 was a Thursday).
@@ -35,7 +36,7 @@ pub fn month_start(day: i32) -> i32 {
 }
 
 pub fn day_of(us: i64) -> i32 {
-    us.div_euclid(US_PER_DAY) as i32
+    i32::try_from(us.div_euclid(US_PER_DAY)).expect("a time within 2^31 days of 1970")
 }
 
 pub fn at(day: i32) -> i64 {

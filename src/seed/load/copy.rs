@@ -18,26 +18,43 @@ const PG_EPOCH_UNIX_DAYS: i32 = 10_957;
 #[derive(Debug, Default)]
 pub struct Rows {
     pub buf: Vec<u8>,
-    pub rows: u64,
+    /// Rows in `buf`.
+    pub count: u64,
+    /// Fields written since the last [`Rows::row`], for the sink's check against the registry (debug builds).
+    #[cfg(debug_assertions)]
+    pub fields: i16,
 }
 
 impl Rows {
     pub fn with_capacity(bytes: usize) -> Self {
-        Self { buf: Vec::with_capacity(bytes), rows: 0 }
+        Self { buf: Vec::with_capacity(bytes), ..Self::default() }
     }
 
     /// Starts a row of `fields` values.
     pub fn row(&mut self, fields: i16) {
-        self.rows += 1;
+        self.count += 1;
         self.buf.extend_from_slice(&fields.to_be_bytes());
+        #[cfg(debug_assertions)]
+        {
+            self.fields = 0;
+        }
+    }
+
+    /// A field's length word (every field starts with one; -1 is NULL).
+    fn field(&mut self, len: i32) {
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        #[cfg(debug_assertions)]
+        {
+            self.fields += 1;
+        }
     }
 
     fn len(&mut self, n: usize) {
-        self.buf.extend_from_slice(&(n as i32).to_be_bytes());
+        self.field(i32::try_from(n).expect("a COPY field is under 2 GiB"));
     }
 
     pub fn null(&mut self) {
-        self.buf.extend_from_slice(&(-1i32).to_be_bytes());
+        self.field(-1);
     }
 
     pub fn uuid(&mut self, u: &[u8; 16]) {
@@ -132,14 +149,14 @@ impl Rows {
             count += 1;
         }
         // digits[0] is the fractional group; weight counts integer groups above it.
-        let weight = count as i16 - 2;
+        let weight = i16::try_from(count).expect("at most 5 groups") - 2;
         let mut low = 0;
         while low < count && digits[low] == 0 {
             low += 1;
         }
         let ndigits = count - low;
         self.len(8 + 2 * ndigits);
-        self.buf.extend_from_slice(&(ndigits as i16).to_be_bytes());
+        self.buf.extend_from_slice(&i16::try_from(ndigits).expect("at most 5 groups").to_be_bytes());
         self.buf.extend_from_slice(&(if ndigits == 0 { 0 } else { weight }).to_be_bytes());
         self.buf.extend_from_slice(&(if v < 0 { 0x4000u16 } else { 0 }).to_be_bytes());
         self.buf.extend_from_slice(&scale.to_be_bytes());
@@ -156,12 +173,13 @@ impl Rows {
     }
 
     /// jsonb written by `f` as JSON text (binary jsonb is a version byte and the text).
-    pub fn jsonb(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
+    pub fn jsonb(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         let at = self.buf.len();
-        self.buf.extend_from_slice(&[0, 0, 0, 0, 1]);
-        f(&mut self.buf);
-        let n = (self.buf.len() - at - 4) as i32;
-        self.buf[at..at + 4].copy_from_slice(&n.to_be_bytes());
+        self.field(0);
+        self.buf.push(1);
+        write(&mut self.buf);
+        let len = i32::try_from(self.buf.len() - at - 4).expect("a jsonb value is under 2 GiB");
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
 
     pub fn jsonb_str(&mut self, json: &str) {
@@ -180,10 +198,14 @@ impl Rows {
         self.buf.extend_from_slice(&1i32.to_be_bytes());
         self.buf.extend_from_slice(&0i32.to_be_bytes());
         self.buf.extend_from_slice(&25u32.to_be_bytes());
-        self.buf.extend_from_slice(&(items.len() as i32).to_be_bytes());
+        self.buf.extend_from_slice(&i32::try_from(items.len()).expect("an array under 2^31 elements").to_be_bytes());
         self.buf.extend_from_slice(&1i32.to_be_bytes());
-        for s in items {
-            self.text(s.as_ref());
+        // Elements carry their own length words; they are not fields of the row.
+        for item in items {
+            let item = item.as_ref();
+            let len = i32::try_from(item.len()).expect("an array element is under 2 GiB");
+            self.buf.extend_from_slice(&len.to_be_bytes());
+            self.buf.extend_from_slice(item.as_bytes());
         }
     }
 
@@ -224,9 +246,9 @@ pub fn json_uuid(out: &mut Vec<u8>, u: &[u8; 16]) {
 
 /// A JSON number with `scale` decimals from a scaled integer (82.35 from 8235, 2).
 pub fn json_decimal(out: &mut Vec<u8>, v: i64, scale: u32) {
-    let p = 10i64.pow(scale);
+    let p = 10u64.pow(scale);
     let sign = if v < 0 { "-" } else { "" };
-    let a = v.unsigned_abs() as i64;
+    let a = v.unsigned_abs();
     let _ = write!(out, "{sign}{}.{:0width$}", a / p, a % p, width = scale as usize);
 }
 

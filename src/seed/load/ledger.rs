@@ -67,7 +67,7 @@ pub fn record(
     tx.execute(
         "INSERT INTO public.rehab_seed_runs (profile, seed, scale, rows_per_table, rehab_version, started_at, finished_at)
          VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())",
-        &[&profile, &(seed as i64), &scale, rows, &env!("CARGO_PKG_VERSION"), &started],
+        &[&profile, &i64::try_from(seed).expect("--seed is checked to be below 2^63"), &scale, rows, &env!("CARGO_PKG_VERSION"), &started],
     )?;
     Ok(())
 }
