@@ -30,8 +30,39 @@ pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
         out.push(Difference { key: key.clone(), change: Change::Added, detail: String::new() });
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
-    out
+    without_parts_of_whole_objects(out, expected, actual)
 }
+
+/// Leaves out the columns, constraints, indexes and triggers of a table that is itself added or removed:
+/// the table stands for them (a leftover table is one finding, not one per column).
+fn without_parts_of_whole_objects(diffs: Vec<Difference>, expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
+    let whole: std::collections::BTreeSet<(&str, bool)> = diffs
+        .iter()
+        .filter(|d| d.change != Change::Changed && OWNERS.contains(&d.key.kind.as_str()))
+        .map(|d| (d.key.name.as_str(), d.change == Change::Added))
+        .collect();
+    if whole.is_empty() {
+        return diffs;
+    }
+    let owner_of = |d: &Difference| -> Option<String> {
+        if d.key.kind == "index" {
+            let side = if d.change == Change::Added { actual } else { expected };
+            return side.objects.get(&d.key).and_then(|def| def.get("table")).cloned();
+        }
+        PARTS.contains(&d.key.kind.as_str()).then(|| d.key.name.rsplit_once('.').map(|(o, _)| o.to_string()))?
+    };
+    let keep = |d: &Difference| {
+        d.change == Change::Changed
+            || owner_of(d).is_none_or(|o| !whole.contains(&(o.as_str(), d.change == Change::Added)))
+    };
+    let kept: Vec<bool> = diffs.iter().map(keep).collect();
+    diffs.into_iter().zip(kept).filter_map(|(d, k)| k.then_some(d)).collect()
+}
+
+/// Kinds whose objects hold parts named after them (`public.t` holds `public.t.c`).
+const OWNERS: &[&str] = &["table", "partitioned table", "view", "materialized view", "foreign table", "domain"];
+/// Kinds named after the object holding them; indexes name their table in the `table` attribute.
+const PARTS: &[&str] = &["column", "constraint", "trigger", "policy", "rule"];
 
 /// The differing attributes of one object, in attribute order, joined by `; `.
 fn describe(want: &Definition, have: &Definition) -> String {
@@ -134,5 +165,21 @@ mod tests {
         let d = attribute("definition", Some(body), Some(&changed));
         assert_eq!(d, "definition differs at line 3: `AS $$ SELECT 1 $$` -> `AS $$ SELECT 2 $$`");
         assert!(compare(&snap(&[]), &snap(&[])).is_empty());
+    }
+
+    #[test]
+    fn the_parts_of_an_added_table_are_left_to_the_table() {
+        let before = snap(&[("table", "public.kept", &[]), ("column", "public.kept.a", &[])]);
+        let after = snap(&[
+            ("table", "public.kept", &[]),
+            ("column", "public.kept.a", &[]),
+            ("column", "public.kept.b", &[]),
+            ("table", "public.new", &[]),
+            ("column", "public.new.a", &[]),
+            ("index", "public.new_a_idx", &[("table", "public.new")]),
+            ("index", "public.kept_b_idx", &[("table", "public.kept")]),
+        ]);
+        let got: Vec<String> = compare(&before, &after).iter().map(|d| d.key.to_string()).collect();
+        assert_eq!(got, ["column public.kept.b", "index public.kept_b_idx", "table public.new"]);
     }
 }

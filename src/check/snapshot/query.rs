@@ -84,6 +84,7 @@ UNION ALL
   SELECT 'index', ns.nspname || '.' || ic.relname,
     jsonb_build_object(
       'definition', pg_get_indexdef(i.indexrelid),
+      'table', rel.qname,
       'invalid', CASE WHEN NOT i.indisvalid THEN 'true' END,
       'clustered', CASE WHEN i.indisclustered THEN 'true' END,
       'comment', (SELECT description FROM pg_description WHERE objoid = ic.oid AND classoid = 'pg_class'::regclass AND objsubid = 0))
