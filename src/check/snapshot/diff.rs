@@ -123,7 +123,10 @@ fn clip(line: Option<&str>) -> String {
 mod tests {
     use super::*;
 
-    fn snap(objects: &[(&str, &str, &[(&str, &str)])]) -> Snapshot {
+    /// (kind, name, attributes) of each object.
+    type Objects<'a> = [(&'a str, &'a str, &'a [(&'a str, &'a str)])];
+
+    fn snap(objects: &Objects<'_>) -> Snapshot {
         Snapshot {
             objects: objects
                 .iter()
