@@ -12,6 +12,8 @@ use super::scratch::Scratch;
 use super::snapshot::{self, Difference, Reader, Snapshot};
 use super::{Change, ProofEntry, ProofStatus};
 use crate::ctx::Ctx;
+use crate::error::CliError;
+use crate::interrupt;
 use crate::migrations::sql_error::ScriptError;
 use crate::migrations::{Migration, MigrationCatalog, apply, rollback};
 
@@ -38,6 +40,7 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
         if !checked(m) {
             current = None;
             if let Err(e) = apply::apply_one(client, m) {
+                stop_if_interrupted()?;
                 entries.push(failed(m, "up", &e, Vec::new()));
                 stopped(ctx, &catalog.migrations[i + 1..]);
                 break;
@@ -49,7 +52,10 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
             None => reader.take(client)?,
         };
         let took = Instant::now();
-        let (entry, after_redo) = prove_one(client, &reader, m, &before)?;
+        let proved = prove_one(client, &reader, m, &before);
+        // An interrupt drops the scratch database under the running script: its error is not a finding.
+        stop_if_interrupted()?;
+        let (entry, after_redo) = proved?;
         ctx.out().detail(&format!(
             "proved V{} {}: {} ({} ms)",
             m.version,
@@ -164,6 +170,13 @@ fn failed(m: &Migration, stage: &str, e: &ScriptError, objects: Vec<String>) -> 
         objects,
         error: Some(format!("{stage}: {}", message.lines().next().unwrap_or(""))),
     }
+}
+
+fn stop_if_interrupted() -> Result<()> {
+    if interrupt::requested() {
+        return Err(CliError::failure("interrupted: the proof stopped and its scratch database was dropped").into());
+    }
+    Ok(())
 }
 
 /// Says which migrations were not proved because an earlier one failed.

@@ -40,17 +40,21 @@ UNION ALL
          WHERE i.inhrelid = c.oid) END,
       'options', array_to_string(c.reloptions, ', '),
       'row security', CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'enabled' END,
-      'sequence', (SELECT format('%s start %s increment %s min %s max %s cache %s%s', format_type(s.seqtypid, NULL),
-                     s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' END)
-                   FROM pg_sequence s WHERE s.seqrelid = c.oid),
-      'owned by', CASE WHEN rel.relkind = 'S' THEN
-        (SELECT on_.nspname || '.' || oc.relname || '.' || a.attname
-         FROM pg_depend dep JOIN pg_class oc ON oc.oid = dep.refobjid JOIN pg_namespace on_ ON on_.oid = oc.relnamespace
-         JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
-         WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.refclassid = 'pg_class'::regclass
-           AND dep.refobjsubid > 0 AND dep.deptype IN ('a', 'i') LIMIT 1) END,
+      'sequence', CASE WHEN s.seqrelid IS NOT NULL THEN format('%s start %s increment %s min %s max %s cache %s%s',
+        format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+        CASE WHEN s.seqcycle THEN ' cycle' END) END,
+      'owned by', own.col,
       'comment', (SELECT description FROM pg_description WHERE objoid = c.oid AND classoid = 'pg_class'::regclass AND objsubid = 0))
-  FROM rel JOIN pg_class c ON c.oid = rel.oid
+  -- Joined, not looked up per row: a correlated lookup scans pg_sequence once per relation.
+  FROM rel JOIN pg_class c ON c.oid = rel.oid LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
+  LEFT JOIN (
+    SELECT dep.objid, on_.nspname || '.' || oc.relname || '.' || a.attname AS col
+    FROM pg_depend dep JOIN pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
+    JOIN pg_class oc ON oc.oid = dep.refobjid JOIN pg_namespace on_ ON on_.oid = oc.relnamespace
+    JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
+    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.refobjsubid > 0 AND dep.deptype IN ('a', 'i')
+  ) own ON own.objid = c.oid
 UNION ALL
   SELECT 'column', rel.qname || '.' || a.attname,
     jsonb_build_object(
