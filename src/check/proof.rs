@@ -25,7 +25,8 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
     let checked = |m: &Migration| after.is_none_or(|a| m.version > a) && m.reversible();
     let count = catalog.migrations.iter().filter(|m| checked(m)).count();
     if count == 0 {
-        ctx.out().status("proof: no migration to prove (none above the target's version has a down script)");
+        let scope = after.map_or_else(String::new, |v| format!(" above V{v}, the target's version,"));
+        ctx.out().status(&format!("proof: nothing to prove: no migration{scope} has a down script"));
         return Ok(Vec::new());
     }
     let started = Instant::now();
