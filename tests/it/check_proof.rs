@@ -289,3 +289,48 @@ fn drift_refuses_a_target_whose_applied_migrations_were_edited() {
     let (run, _) = check(&db, Some(&dir), &["--pending", "--drift"]);
     run.exit(Exit::Failure).stderr_has("V1 notes: divergent").stderr_has("rehab show");
 }
+
+#[test]
+fn no_transaction_pairs_are_proved_and_migrations_without_a_usable_down_are_only_applied() {
+    let db = TestDb::new("proof_kinds");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            (
+                "V1__concurrent.sql",
+                "-- rehab:no-transaction\nCREATE TABLE IF NOT EXISTS events (id int, at timestamptz);\n\
+                 CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON events (at);",
+            ),
+            (
+                "V1__concurrent.down.sql",
+                "-- rehab:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS events_at_idx;\nDROP TABLE IF EXISTS events;",
+            ),
+            ("V2__backfill.sql", "ALTER TABLE events ADD COLUMN kind text;"),
+            ("V2__backfill.down.sql", "-- rehab:irreversible\n"),
+            ("V3__no_down.sql", "ALTER TABLE events ADD COLUMN source text;"),
+            ("V4__last.sql", "CREATE INDEX events_kind_source_idx ON events (kind, source);"),
+            ("V4__last.down.sql", "DROP INDEX events_kind_source_idx;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::Success);
+    // V4 needs V2's and V3's columns: they were applied in the scratch database, just not proved.
+    assert_eq!(versions(&run), [1, 4], "{}", run.stdout);
+    assert_eq!(entry(&run, 1)["status"], "ok");
+    assert_eq!(entry(&run, 4)["status"], "ok");
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn drift_on_a_target_with_nothing_applied_compares_with_an_empty_database() {
+    let db = TestDb::new("drift_empty");
+    db.client().batch_execute("CREATE TYPE public.by_hand AS ENUM ('x')").unwrap();
+    let (run, pid) = check(&db, None, &["--pending", "--drift"]);
+    let run = run.exit(Exit::CheckFailed);
+    let json = run.json();
+    let drift = json["drift"].as_array().unwrap();
+    assert_eq!(drift.len(), 1, "{}", run.stdout);
+    assert_eq!((drift[0]["kind"].as_str(), drift[0]["object"].as_str()), (Some("enum"), Some("public.by_hand")));
+    assert_eq!(drift[0]["change"], "added");
+    assert_scratch_gone(&db, pid);
+}
