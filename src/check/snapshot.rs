@@ -1,1 +1,78 @@
-//! A catalog snapshot: every schema object rehab compares, read from the system catalogs (skeleton; issue 12).
+//! A catalog snapshot: every schema object rehab compares, read from the system catalogs by rehab itself
+//! (no `pg_dump`, whose version would have to match the server's). Objects are keyed by kind and qualified
+//! name and hold their definition as named attributes, so two snapshots compare object by object into
+//! added, removed and changed, with what changed.
+
+mod diff;
+mod query;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use postgres::{Client, Statement};
+
+pub use diff::{Difference, compare};
+
+/// What identifies an object across databases: its kind (`table`, `column`, `enum`, ...) and its qualified
+/// name (`public.t.c`; functions with their argument types). Never an OID.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObjectKey {
+    pub kind: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)
+    }
+}
+
+/// An object's definition: attribute name (`type`, `default`, `definition`, `comment`, ...) to its text.
+/// An attribute that does not apply is absent; flags hold `true`.
+pub type Definition = BTreeMap<String, String>;
+
+/// Every compared object of one database at one moment, sorted by kind then name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub objects: BTreeMap<ObjectKey, Definition>,
+}
+
+/// Reads snapshots of one connection; the catalog query is prepared once, so the proof's hundreds of
+/// snapshots each cost one transaction and no planning.
+pub struct Reader {
+    statement: Statement,
+}
+
+impl Reader {
+    pub fn new(client: &mut Client) -> Result<Self> {
+        // Prepared under the search path it runs with, so the server need not analyse it again each time.
+        let mut tx = client.transaction().context("could not start the catalog snapshot")?;
+        tx.batch_execute("SET LOCAL search_path = pg_catalog").context("could not set up the catalog snapshot")?;
+        let statement = tx.prepare(query::SNAPSHOT_SQL).context("could not prepare the catalog snapshot query")?;
+        tx.commit().context("could not end the catalog snapshot")?;
+        Ok(Self { statement })
+    }
+
+    /// The snapshot of the connected database now. The query runs with `search_path = pg_catalog` (for
+    /// this transaction only, so the session's own path, which the migrations use, is left as it was).
+    pub fn take(&self, client: &mut Client) -> Result<Snapshot> {
+        let mut tx = client.transaction().context("could not start the catalog snapshot")?;
+        tx.batch_execute("SET TRANSACTION READ ONLY; SET LOCAL search_path = pg_catalog")
+            .context("could not set up the catalog snapshot")?;
+        let rows = tx.query(&self.statement, &[]).context("could not read the catalogs for a snapshot")?;
+        tx.commit().context("could not end the catalog snapshot")?;
+        let mut objects = BTreeMap::new();
+        for row in rows {
+            let def: &str = row.get(2);
+            let def: Definition =
+                serde_json::from_str(def).context("the catalog snapshot returned an unreadable definition")?;
+            objects.insert(ObjectKey { kind: row.get(0), name: row.get(1) }, def);
+        }
+        Ok(Snapshot { objects })
+    }
+}
+
+/// One snapshot of the connected database (for a connection that takes only one).
+pub fn take(client: &mut Client) -> Result<Snapshot> {
+    Reader::new(client)?.take(client)
+}

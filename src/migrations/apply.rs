@@ -192,7 +192,7 @@ pub fn apply_in_transaction<'c>(
 }
 
 /// refinery's history table, created as refinery creates it, so refinery-made and rehab-made rows are alike.
-fn ensure_history_table(client: &mut impl GenericClient) -> Result<()> {
+pub fn ensure_history_table(client: &mut impl GenericClient) -> Result<()> {
     client
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INT4 PRIMARY KEY, name VARCHAR(255), \
@@ -232,7 +232,7 @@ fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {
 /// transaction with its history row (so a failing statement is known, and named by its line, even when the
 /// server gives no position, as for `SELECT 1/0`); a no-transaction one runs statement by statement in
 /// autocommit and is recorded afterwards. The order and the row are what refinery's grouped runner writes.
-fn apply_one(client: &mut Client, m: &Migration) -> std::result::Result<(), ScriptError> {
+pub fn apply_one(client: &mut Client, m: &Migration) -> std::result::Result<(), ScriptError> {
     if m.up.no_transaction {
         split::execute_each(client, &m.up)?;
         return record(client, m);

@@ -200,7 +200,7 @@ fn commit(client: &mut Client) -> Result<()> {
 /// Inside or outside the run's transaction alike. Statement by statement even inside it: the server gives
 /// no position for many errors (`DROP TYPE` of a missing type), and the statement's line is then the best
 /// pointer.
-fn run_down(client: &mut Client, m: &Migration, down: &Script) -> std::result::Result<(), ScriptError> {
+pub fn run_down(client: &mut Client, m: &Migration, down: &Script) -> std::result::Result<(), ScriptError> {
     split::execute_each(client, down)?;
     forget(client, m, down)
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Times `rehab check --all` (the up/down/up proof) of COUNT generated migrations, each with its down script,
+# against a plain `rehab migrate` of the same migrations into a fresh database, in the same run on the same
+# server. The proof creates and drops its scratch database itself, so the migrate side is timed from
+# creating its database (createdb) to the end, for the same work on both sides. Aim: proof under 3x.
+# Usage: bench/check_proof.sh [COUNT] [RUNS]   (server: PGHOST/PGPORT/PGUSER, default 127.0.0.1:5432 postgres)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-200}
+runs=${2:-1}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+cargo build --release --quiet
+rehab=target/release/rehab
+db=rehab_bench_check_proof
+work=$(mktemp -d)
+trap 'rm -rf "$work"; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
+url="postgresql://$PGUSER@$PGHOST:$PGPORT/$db?sslmode=disable"
+
+# Each migration: a table with an identity key, a default, a comment and an index; every tenth also an
+# enum and a function. The down scripts undo exactly that.
+mkdir "$work/migrations"
+for i in $(seq 1 "$count"); do
+  up="$work/migrations/V${i}__step_${i}.sql"
+  down="$work/migrations/V${i}__step_${i}.down.sql"
+  cat >"$up" <<SQL
+CREATE TABLE bench_t${i} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text NOT NULL DEFAULT '', created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX bench_t${i}_created_idx ON bench_t${i} (created_at);
+COMMENT ON COLUMN bench_t${i}.note IS 'migration ${i}';
+SQL
+  echo "DROP TABLE bench_t${i};" >"$down"
+  if [ $((i % 10)) -eq 0 ]; then
+    cat >>"$up" <<SQL
+CREATE TYPE bench_e${i} AS ENUM ('a', 'b', 'c');
+CREATE FUNCTION bench_f${i}(x int) RETURNS int LANGUAGE sql IMMUTABLE AS \$\$ SELECT x + ${i} \$\$;
+SQL
+    printf 'DROP FUNCTION bench_f%s(int);\nDROP TYPE bench_e%s;\n' "$i" "$i" >>"$down"
+  fi
+done
+
+now() { date +%s%N; }
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+best_migrate=""; best_proof=""
+for _ in $(seq 1 "$runs"); do
+  dropdb --if-exists "$db"
+  t0=$(now); createdb "$db"; "$rehab" -q --database-url "$url" --migrations "$work/migrations" migrate >/dev/null; t1=$(now)
+  m=$(ms "$t0" "$t1"); { [ -z "$best_migrate" ] || [ "$m" -lt "$best_migrate" ]; } && best_migrate=$m
+
+  # The proof's target: an empty database, so `--all` proves every migration.
+  dropdb --if-exists "$db"; createdb "$db"
+  t0=$(now)
+  "$rehab" -q --database-url "$url" --migrations "$work/migrations" --format json check --all >"$work/proof.json"
+  t1=$(now)
+  p=$(ms "$t0" "$t1"); { [ -z "$best_proof" ] || [ "$p" -lt "$best_proof" ]; } && best_proof=$p
+done
+ok=$(grep -c '"status": "ok"' "$work/proof.json" || true)
+[ "$ok" = "$count" ] || { echo "the proof found $ok of $count migrations ok" >&2; exit 1; }
+left=$(psql -X -tA -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'rehab\\_check\\_%'")
+ratio=$(awk -v a="$best_proof" -v b="$best_migrate" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }')
+echo "migrations:                         $count, each with its down script (best of $runs run(s))"
+echo "createdb + rehab migrate:           ${best_migrate} ms"
+echo "rehab check --all (proof):          ${best_proof} ms"
+echo "ratio proof / migrate:              ${ratio}x"
+echo "scratch databases left on server:   $left"

@@ -1,0 +1,156 @@
+//! The one catalog query behind a snapshot: every kind of object as rows of (kind, name, attributes as
+//! JSON), so a snapshot costs one round trip however many kinds it covers. Definitions come from the
+//! server's own deparsers (`pg_get_indexdef`, `pg_get_functiondef`, ...), never OIDs, so an object dropped
+//! and created again the same way reads the same. Objects that belong to an extension are left out (the
+//! extension and its version stand for them), and so is rehab's own history table.
+
+/// Run with `search_path = pg_catalog`, so every deparsed name is schema-qualified the same way on any
+/// database, whatever search path its role or database sets.
+pub const SNAPSHOT_SQL: &str = r"
+WITH ns AS (
+  SELECT n.oid, n.nspname FROM pg_namespace n
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+), ext AS (
+  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+), rel AS (
+  SELECT c.oid, c.relkind, ns.nspname || '.' || c.relname AS qname
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname <> 'refinery_schema_history'
+    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+), objects(kind, name, def) AS (
+  SELECT 'schema', ns.nspname, jsonb_build_object('comment', (SELECT description FROM pg_description WHERE objoid = ns.oid AND classoid = 'pg_namespace'::regclass AND objsubid = 0))
+  FROM ns
+  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = ns.oid)
+UNION ALL
+  SELECT CASE rel.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
+           WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' ELSE 'foreign table' END,
+    rel.qname,
+    jsonb_build_object(
+      'definition', CASE WHEN rel.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
+      'unlogged', CASE WHEN c.relpersistence = 'u' THEN 'true' END,
+      'partition key', CASE WHEN rel.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+      'partition of', CASE WHEN c.relispartition THEN
+        (SELECT pn.nspname || '.' || p.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
+         FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+         WHERE i.inhrelid = c.oid) END,
+      'inherits', CASE WHEN NOT c.relispartition THEN
+        (SELECT string_agg(pn.nspname || '.' || p.relname, ', ' ORDER BY i.inhseqno)
+         FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+         WHERE i.inhrelid = c.oid) END,
+      'options', array_to_string(c.reloptions, ', '),
+      'row security', CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'enabled' END,
+      'sequence', CASE WHEN s.seqrelid IS NOT NULL THEN format('%s start %s increment %s min %s max %s cache %s%s',
+        format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+        CASE WHEN s.seqcycle THEN ' cycle' END) END,
+      'owned by', own.col,
+      'comment', (SELECT description FROM pg_description WHERE objoid = c.oid AND classoid = 'pg_class'::regclass AND objsubid = 0))
+  -- Joined, not looked up per row: a correlated lookup scans pg_sequence once per relation.
+  FROM rel JOIN pg_class c ON c.oid = rel.oid LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
+  LEFT JOIN (
+    SELECT dep.objid, on_.nspname || '.' || oc.relname || '.' || a.attname AS col
+    FROM pg_depend dep JOIN pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
+    JOIN pg_class oc ON oc.oid = dep.refobjid JOIN pg_namespace on_ ON on_.oid = oc.relnamespace
+    JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
+    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.refobjsubid > 0 AND dep.deptype IN ('a', 'i')
+  ) own ON own.objid = c.oid
+UNION ALL
+  SELECT 'column', rel.qname || '.' || a.attname,
+    jsonb_build_object(
+      'type', format_type(a.atttypid, a.atttypmod),
+      'not null', CASE WHEN a.attnotnull THEN 'true' END,
+      'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+      'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+      'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+      'collation', CASE WHEN a.attcollation <> t.typcollation THEN
+        (SELECT cn.nspname || '.' || co.collname FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+         WHERE co.oid = a.attcollation) END,
+      'comment', (SELECT description FROM pg_description WHERE objoid = a.attrelid AND classoid = 'pg_class'::regclass AND objsubid = a.attnum))
+  FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+  WHERE rel.relkind IN ('r', 'p', 'f')
+UNION ALL
+  SELECT 'constraint', rel.qname || '.' || con.conname,
+    jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0))
+  FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid
+  -- A foreign key to a partitioned table has one row per referenced partition, all of the same name on
+  -- the same table: the parent row stands for them.
+  WHERE NOT (con.conparentid <> 0
+             AND con.conrelid = (SELECT p.conrelid FROM pg_constraint p WHERE p.oid = con.conparentid))
+UNION ALL
+  SELECT 'constraint', ns.nspname || '.' || t.typname || '.' || con.conname,
+    jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0))
+  FROM pg_constraint con JOIN pg_type t ON t.oid = con.contypid JOIN ns ON ns.oid = t.typnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+UNION ALL
+  SELECT 'index', ns.nspname || '.' || ic.relname,
+    jsonb_build_object(
+      'definition', pg_get_indexdef(i.indexrelid),
+      'table', rel.qname,
+      'invalid', CASE WHEN NOT i.indisvalid THEN 'true' END,
+      'clustered', CASE WHEN i.indisclustered THEN 'true' END,
+      'comment', (SELECT description FROM pg_description WHERE objoid = ic.oid AND classoid = 'pg_class'::regclass AND objsubid = 0))
+  FROM pg_index i JOIN rel ON rel.oid = i.indrelid
+  JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
+UNION ALL
+  SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range' ELSE 'type' END,
+    ns.nspname || '.' || t.typname,
+    jsonb_build_object(
+      'values', CASE WHEN t.typtype = 'e' THEN
+        (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e
+         WHERE e.enumtypid = t.oid) END,
+      'type', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+      'not null', CASE WHEN t.typnotnull THEN 'true' END,
+      'default', t.typdefault,
+      'attributes', CASE WHEN t.typtype = 'c' THEN
+        (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
+         FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
+      'subtype', CASE WHEN t.typtype = 'r' THEN
+        (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END,
+      'comment', (SELECT description FROM pg_description WHERE objoid = t.oid AND classoid = 'pg_type'::regclass AND objsubid = 0))
+  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+  LEFT JOIN pg_class tc ON tc.oid = t.typrelid
+  WHERE (t.typrelid = 0 OR tc.relkind = 'c') AND t.typtype <> 'm'
+    AND NOT EXISTS (SELECT 1 FROM pg_type arr WHERE arr.typarray = t.oid)
+    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+UNION ALL
+  SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+    ns.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+    jsonb_build_object(
+      'definition', CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END,
+      'aggregate', (SELECT format('sfunc %s stype %s finalfunc %s initcond %s', g.aggtransfn::regproc,
+                      format_type(g.aggtranstype, NULL), g.aggfinalfn::regproc, g.agginitval)
+                    FROM pg_aggregate g WHERE g.aggfnoid = p.oid),
+      'comment', (SELECT description FROM pg_description WHERE objoid = p.oid AND classoid = 'pg_proc'::regclass AND objsubid = 0))
+  FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+UNION ALL
+  SELECT 'trigger', rel.qname || '.' || tg.tgname,
+    jsonb_build_object(
+      'definition', pg_get_triggerdef(tg.oid),
+      'enabled', CASE tg.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END,
+      'comment', (SELECT description FROM pg_description WHERE objoid = tg.oid AND classoid = 'pg_trigger'::regclass AND objsubid = 0))
+  FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid
+  WHERE NOT tg.tgisinternal
+UNION ALL
+  SELECT 'policy', rel.qname || '.' || pol.polname,
+    jsonb_build_object(
+      'command', pol.polcmd::text,
+      'restrictive', CASE WHEN NOT pol.polpermissive THEN 'true' END,
+      'roles', (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END, ', ' ORDER BY 1)
+                FROM unnest(pol.polroles) r),
+      'using', pg_get_expr(pol.polqual, pol.polrelid),
+      'with check', pg_get_expr(pol.polwithcheck, pol.polrelid))
+  FROM pg_policy pol JOIN rel ON rel.oid = pol.polrelid
+UNION ALL
+  SELECT 'rule', rel.qname || '.' || ru.rulename, jsonb_build_object('definition', pg_get_ruledef(ru.oid))
+  FROM pg_rewrite ru JOIN rel ON rel.oid = ru.ev_class
+  WHERE ru.rulename <> '_RETURN'
+UNION ALL
+  SELECT 'extension', e.extname, jsonb_build_object('version', e.extversion, 'schema', n.nspname)
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+)
+SELECT kind, name, jsonb_strip_nulls(def)::text FROM objects
+";

@@ -1,0 +1,336 @@
+//! `rehab check`'s proof and drift against a real server: each down script proved by up, down, up in a
+//! scratch database that never outlives the run (success, failure, SIGINT), and drift between a target
+//! changed by hand and the schema its migrations build.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{Exit, Run, TestDb};
+
+/// Runs `rehab --migrations DIR check ARGS --format json` and returns the run and the rehab process id,
+/// which names its scratch databases (`rehab_check_<pid>_...`).
+fn check(db: &TestDb, dir: Option<&std::path::Path>, args: &[&str]) -> (Run, u32) {
+    let mut cmd = db.rehab(&[]);
+    if let Some(dir) = dir {
+        cmd = cmd.arg("--migrations").arg(dir);
+    }
+    let child = cmd.args(&["--format", "json", "check"]).args(args).spawn();
+    let pid = child.id();
+    (Run::from(child.wait_with_output().expect("wait for rehab")), pid)
+}
+
+/// The scratch databases a rehab process left on the server.
+fn scratch_left(db: &TestDb, pid: u32) -> Vec<String> {
+    db.admin()
+        .query("SELECT datname::text FROM pg_database WHERE datname LIKE $1", &[&format!("rehab\\_check\\_{pid}\\_%")])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[track_caller]
+fn assert_scratch_gone(db: &TestDb, pid: u32) {
+    let left = scratch_left(db, pid);
+    assert!(left.is_empty(), "scratch database(s) left behind: {left:?}");
+}
+
+/// The proof entry of `version`, which must be there.
+#[track_caller]
+fn entry(run: &Run, version: i64) -> Value {
+    let json = run.json();
+    let proof = json["proof"].as_array().unwrap_or_else(|| panic!("no proof in:\n{}", run.stdout));
+    proof
+        .iter()
+        .find(|e| e["version"] == version)
+        .unwrap_or_else(|| panic!("V{version} not in the proof:\n{}", run.stdout))
+        .clone()
+}
+
+fn versions(run: &Run) -> Vec<i64> {
+    run.json()["proof"].as_array().unwrap().iter().map(|e| e["version"].as_i64().unwrap()).collect()
+}
+
+fn objects(e: &Value) -> Vec<String> {
+    e["objects"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_string()).collect()
+}
+
+const TABLE_UP: &str = "CREATE TABLE notes (id int PRIMARY KEY, body text DEFAULT 'empty' NOT NULL);\n\
+                        COMMENT ON COLUMN notes.body IS 'what was said';";
+const TABLE_DOWN: &str = "DROP TABLE notes;";
+
+#[test]
+fn a_clean_pair_proves_ok_without_touching_the_target() {
+    let db = TestDb::new("proof_ok");
+    let dir = db.fixture_dir("m", &[("V1__notes.sql", TABLE_UP), ("V1__notes.down.sql", TABLE_DOWN)]);
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::Success);
+    let e = entry(&run, 1);
+    assert_eq!(e["status"], "ok", "{}", run.stdout);
+    assert!(objects(&e).is_empty());
+    assert!(run.stderr.contains("rehab_check_"), "the scratch database is named on stderr:\n{}", run.stderr);
+    assert!(!db.scalar::<bool>("SELECT to_regclass('notes') IS NOT NULL"), "the proof ran in the target");
+    assert!(db.applied_versions().is_empty());
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn a_down_that_leaves_an_enum_behind_is_leftover() {
+    let db = TestDb::new("proof_leftover");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__mood.sql", "CREATE TYPE mood AS ENUM ('fine', 'sore');\nCREATE TABLE diary (id int, m mood);"),
+            ("V1__mood.down.sql", "DROP TABLE diary;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    let e = entry(&run, 1);
+    assert_eq!(e["status"], "leftover", "{}", run.stdout);
+    let objects = objects(&e);
+    assert!(objects.iter().any(|o| o.starts_with("enum public.mood")), "{objects:?}");
+    // The table the down did drop is not reported, nor its columns.
+    assert!(!objects.iter().any(|o| o.contains("diary")), "{objects:?}");
+    assert_eq!(run.json()["summary"]["proof_failures"], 1);
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn a_failing_down_is_failed_and_the_later_migrations_are_not_proved() {
+    let db = TestDb::new("proof_failed");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__notes.sql", TABLE_UP),
+            ("V1__notes.down.sql", TABLE_DOWN),
+            ("V2__tags.sql", "CREATE TABLE tags (id int);"),
+            ("V2__tags.down.sql", "-- undo\nDROP TABLE tag;"),
+            ("V3__more.sql", "ALTER TABLE tags ADD COLUMN name text;"),
+            ("V3__more.down.sql", "ALTER TABLE tags DROP COLUMN name;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed).stderr_has("V3");
+    assert_eq!(entry(&run, 1)["status"], "ok");
+    let e = entry(&run, 2);
+    assert_eq!(e["status"], "failed", "{}", run.stdout);
+    let error = e["error"].as_str().unwrap();
+    assert!(error.starts_with("down: V2__tags.down.sql line 2:") && error.contains("\"tag\""), "{error}");
+    assert_eq!(versions(&run), [1, 2], "V3 builds on V2 and is not proved");
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn a_down_that_does_not_restore_a_dropped_columns_default_is_changed() {
+    let db = TestDb::new("proof_changed");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__notes.sql", TABLE_UP),
+            ("V1__notes.down.sql", TABLE_DOWN),
+            ("V2__drop_body.sql", "ALTER TABLE notes DROP COLUMN body;"),
+            ("V2__drop_body.down.sql", "ALTER TABLE notes ADD COLUMN body text NOT NULL;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    let e = entry(&run, 2);
+    assert_eq!(e["status"], "changed", "{}", run.stdout);
+    let objects = objects(&e);
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let o = &objects[0];
+    assert!(o.starts_with("column public.notes.body:"), "{o}");
+    assert!(o.contains("default 'empty'::text -> none"), "{o}");
+    assert!(o.contains("comment what was said -> none"), "the dropped comment is named too: {o}");
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn the_bundled_migrations_prove_ok() {
+    let db = TestDb::new("proof_bundled");
+    let (run, pid) = check(&db, None, &["--all"]);
+    let run = run.exit(Exit::Success);
+    let json = run.json();
+    let proof = json["proof"].as_array().unwrap();
+    assert_eq!(versions(&run), [1, 2, 3, 4, 5, 6]);
+    for e in proof {
+        assert_eq!(e["status"], "ok", "{e}");
+    }
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn pending_proves_only_what_the_target_has_not_applied() {
+    let db = TestDb::new("proof_pending");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__notes.sql", TABLE_UP),
+            ("V1__notes.down.sql", TABLE_DOWN),
+            ("V2__tags.sql", "CREATE TABLE tags (id int);"),
+            ("V2__tags.down.sql", "DROP TABLE tags;"),
+            ("V3__more.sql", "ALTER TABLE tags ADD COLUMN name text;"),
+            ("V3__more.down.sql", "ALTER TABLE tags DROP COLUMN name;"),
+        ],
+    );
+    db.rehab(&["--migrations"]).arg(&dir).args(&["migrate", "--target", "2"]).ok();
+    let (run, pid) = check(&db, Some(&dir), &["--pending"]);
+    let run = run.exit(Exit::Success);
+    assert_eq!(versions(&run), [3], "V1 and V2 are applied on the target: built, not proved");
+    assert_eq!(entry(&run, 3)["status"], "ok");
+    assert_eq!(db.applied_versions(), [1, 2], "the target is left as it was");
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn sigint_mid_proof_drops_the_scratch_database() {
+    let db = TestDb::new("proof_sigint");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__slow.sql", "SELECT pg_sleep(60);\nCREATE TABLE slow (id int);"),
+            ("V1__slow.down.sql", "DROP TABLE slow;"),
+        ],
+    );
+    let child = db.rehab(&["--migrations"]).arg(&dir).args(&["check", "--all"]).spawn();
+    let pid = child.id();
+    let mut admin = db.admin();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // Mid-proof: the scratch database exists and the slow up script is running in it.
+    loop {
+        let sleeping: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 AND query LIKE '%pg_sleep%'",
+                &[&format!("rehab\\_check\\_{pid}\\_%")],
+            )
+            .unwrap()
+            .get(0);
+        if sleeping > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the proof never reached the slow script");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(kill.success());
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "rehab did not stop on SIGINT");
+    let code = out.status.code();
+    assert!(matches!(code, Some(130 | 1)), "exit {code:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert_scratch_gone(&db, pid);
+}
+
+/// A target set up from the bundled migrations.
+fn set_up(test: &str) -> TestDb {
+    let db = TestDb::new(test);
+    db.rehab(&["setup"]).ok();
+    db
+}
+
+#[test]
+fn drift_finds_a_table_an_index_and_a_default_changed_by_hand() {
+    let db = set_up("drift_found");
+    db.client()
+        .batch_execute(
+            "CREATE TABLE public.by_hand (id int);
+             DROP INDEX auth.users_role_idx;
+             ALTER TABLE auth.users ALTER COLUMN status SET DEFAULT 'active'",
+        )
+        .unwrap();
+    let (run, pid) = check(&db, None, &["--pending", "--drift"]);
+    let run = run.exit(Exit::CheckFailed);
+    let json = run.json();
+    let drift: Vec<(String, String, String)> = json["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().into(),
+                d["object"].as_str().unwrap().into(),
+                d["change"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = |k: &str, o: &str, c: &str| (k.to_string(), o.to_string(), c.to_string());
+    assert_eq!(
+        drift,
+        [
+            want("column", "auth.users.status", "changed"),
+            want("index", "auth.users_role_idx", "removed"),
+            want("table", "public.by_hand", "added"),
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(json["drift"][0]["detail"].as_str().unwrap().contains("'active'"), "{}", run.stdout);
+    assert_eq!(json["summary"]["drifted"], 3);
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn a_freshly_set_up_database_has_no_drift() {
+    let db = set_up("drift_none");
+    let (run, pid) = check(&db, None, &["--pending", "--drift"]);
+    let run = run.exit(Exit::Success);
+    assert_eq!(run.json()["drift"], serde_json::json!([]), "{}", run.stdout);
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn drift_refuses_a_target_whose_applied_migrations_were_edited() {
+    let db = TestDb::new("drift_divergent");
+    let dir = db.fixture_dir("m", &[("V1__notes.sql", TABLE_UP), ("V1__notes.down.sql", TABLE_DOWN)]);
+    db.rehab(&["--migrations"]).arg(&dir).arg("migrate").ok();
+    std::fs::write(dir.join("V1__notes.sql"), format!("{TABLE_UP}\nCREATE INDEX ON notes (body);")).unwrap();
+    let (run, _) = check(&db, Some(&dir), &["--pending", "--drift"]);
+    run.exit(Exit::Failure).stderr_has("V1 notes: divergent").stderr_has("rehab show");
+}
+
+#[test]
+fn no_transaction_pairs_are_proved_and_migrations_without_a_usable_down_are_only_applied() {
+    let db = TestDb::new("proof_kinds");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            (
+                "V1__concurrent.sql",
+                "-- rehab:no-transaction\nCREATE TABLE IF NOT EXISTS events (id int, at timestamptz);\n\
+                 CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON events (at);",
+            ),
+            (
+                "V1__concurrent.down.sql",
+                "-- rehab:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS events_at_idx;\nDROP TABLE IF EXISTS events;",
+            ),
+            ("V2__backfill.sql", "ALTER TABLE events ADD COLUMN kind text;"),
+            ("V2__backfill.down.sql", "-- rehab:irreversible\n"),
+            ("V3__no_down.sql", "ALTER TABLE events ADD COLUMN source text;"),
+            ("V4__last.sql", "CREATE INDEX events_kind_source_idx ON events (kind, source);"),
+            ("V4__last.down.sql", "DROP INDEX events_kind_source_idx;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::Success);
+    // V4 needs V2's and V3's columns: they were applied in the scratch database, just not proved.
+    assert_eq!(versions(&run), [1, 4], "{}", run.stdout);
+    assert_eq!(entry(&run, 1)["status"], "ok");
+    assert_eq!(entry(&run, 4)["status"], "ok");
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn drift_on_a_target_with_nothing_applied_compares_with_an_empty_database() {
+    let db = TestDb::new("drift_empty");
+    db.client().batch_execute("CREATE TYPE public.by_hand AS ENUM ('x')").unwrap();
+    let (run, pid) = check(&db, None, &["--pending", "--drift"]);
+    let run = run.exit(Exit::CheckFailed);
+    let json = run.json();
+    let drift = json["drift"].as_array().unwrap();
+    assert_eq!(drift.len(), 1, "{}", run.stdout);
+    assert_eq!((drift[0]["kind"].as_str(), drift[0]["object"].as_str()), (Some("enum"), Some("public.by_hand")));
+    assert_eq!(drift[0]["change"], "added");
+    assert_scratch_gone(&db, pid);
+}
