@@ -1,6 +1,5 @@
 //! `rehab seed`: fills the migrated database with a profile's synthetic clinic, in one transaction.
 
-use std::io::{self, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -13,7 +12,6 @@ use crate::cli::SeedArgs;
 use crate::ctx::Ctx;
 use crate::db::lock;
 use crate::output::progress::SeedProgress;
-use crate::output::{Report, table};
 use crate::seed::load::{self, LoadOptions};
 use crate::seed::profile::{Profile, Reference};
 use crate::seed::{SeedOptions, TableStat, clinic, ledger};
@@ -117,36 +115,4 @@ fn seed_locked(
         analyze_seconds: loaded.analyze_seconds,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-impl Report for SeedReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut t = table::new(&["table", "rows", "MiB", "seconds"]);
-        for s in &self.tables {
-            t.add_row(vec![s.table.clone(), s.rows.to_string(), format!("{:.1}", s.mib), format!("{:.2}", s.seconds)]);
-        }
-        t.add_row(vec![
-            "total".to_string(),
-            self.total_rows.to_string(),
-            format!("{:.1}", self.total_mib),
-            format!("{:.2}", self.seconds),
-        ]);
-        writeln!(out, "{t}")?;
-        writeln!(
-            out,
-            "Seeded {} with profile {} (seed {}, scale {}){}: {} rows in {:.1} s (load {:.1} s, indexes {:.1} s, analyze {:.1} s), {:.0} rows/s, {:.1} MiB/s.",
-            self.database,
-            self.profile,
-            self.seed,
-            self.scale,
-            if self.replaced { ", replacing the previous seed" } else { "" },
-            self.total_rows,
-            self.seconds,
-            self.load_seconds,
-            self.index_seconds,
-            self.analyze_seconds,
-            self.total_rows as f64 / self.seconds.max(1e-9),
-            self.total_mib / self.seconds.max(1e-9)
-        )
-    }
 }

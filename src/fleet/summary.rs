@@ -1,11 +1,8 @@
 //! The fleet's report: one outcome per member, counts, and the exit code a CI job gates on.
 
-use std::io::{self, Write};
-
 use serde::Serialize;
 
 use crate::error::ExitCode;
-use crate::output::{Report, table};
 
 /// What happened to one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,7 +20,7 @@ pub enum Status {
 }
 
 impl Status {
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Ok => "ok",
             Self::Failed => "failed",
@@ -131,31 +128,5 @@ impl FleetReport {
             "{} ok, {} failed, {} refused, {} unreachable, {} skipped, in {:.1} s",
             s.ok, s.failed, s.refused, s.unreachable, s.skipped, s.seconds
         )
-    }
-}
-
-impl Report for FleetReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut t = table::new(&["Member", "Version", "Status", "Duration", "Error"]);
-        let version = |v: Option<i32>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
-        for m in &self.members {
-            let versions = match m.status {
-                Status::Skipped | Status::Unreachable => String::new(),
-                _ if m.before == m.after => version(m.after),
-                _ => format!("{} -> {}", version(m.before), version(m.after)),
-            };
-            #[allow(clippy::cast_precision_loss, reason = "milliseconds of one run fit an f64 exactly")]
-            let ms = m.ms as f64;
-            t.add_row(vec![
-                m.member.clone(),
-                versions,
-                m.status.label().to_string(),
-                if m.status == Status::Skipped { String::new() } else { table::duration_ms(ms) },
-                m.error.as_deref().and_then(|e| e.lines().next()).unwrap_or_default().to_string(),
-            ]);
-        }
-        writeln!(out, "{t}")?;
-        let interrupted = if self.summary.interrupted { " (interrupted)" } else { "" };
-        writeln!(out, "Fleet {}: {}{interrupted}.", self.fleet, self.counts_line())
     }
 }

@@ -4,11 +4,13 @@
 mod current;
 mod dev;
 mod doctor;
+mod fleet;
 mod man;
 mod migrate;
 mod new;
 mod reset;
 mod rollback;
+mod seed;
 mod setup;
 mod show;
 
