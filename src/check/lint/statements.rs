@@ -1,0 +1,171 @@
+//! A script as statements the rules can read: split with rehab's own splitter (so one statement sqlparser
+//! cannot read does not hide the others), located at their exact line and column, tokenized once, and parsed
+//! with sqlparser's PostgreSQL dialect where it can.
+
+use sqlparser::ast::{ObjectName, Statement};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer};
+
+use crate::migrations::split;
+
+/// One statement of a script.
+pub struct Stmt<'a> {
+    pub sql: &'a str,
+    /// 1-based line and column of the statement's first character in the script.
+    pub line: u32,
+    pub column: u32,
+    /// The statement's tokens (whitespace and comments left out), for the rules that read words.
+    pub tokens: Vec<TokenWithSpan>,
+    /// The parsed statement, or sqlparser's reason when it cannot read it.
+    pub parsed: Result<Statement, String>,
+}
+
+impl Stmt<'_> {
+    /// The script position of a span inside this statement, or the statement's own start for an empty span.
+    pub fn at(&self, span: Span) -> (u32, u32) {
+        let (line, column) = (to_u32(span.start.line), to_u32(span.start.column));
+        match line {
+            0 => (self.line, self.column),
+            1 => (self.line, self.column + column.saturating_sub(1)),
+            n => (self.line + n - 1, column),
+        }
+    }
+
+    /// True when an unquoted word of the statement is `word` (upper case), case-insensitively.
+    pub fn has_word(&self, word: &str) -> bool {
+        self.words().any(|w| w.eq_ignore_ascii_case(word))
+    }
+
+    /// The statement's unquoted words, in order.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.tokens.iter().filter_map(|t| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The first word (`CREATE`, `ALTER`, `SET`...), upper case.
+    pub fn verb(&self) -> String {
+        self.words().next().unwrap_or_default().to_ascii_uppercase()
+    }
+}
+
+/// The statements of `script`, in order.
+pub fn statements(script: &str) -> Vec<Stmt<'_>> {
+    let dialect = PostgreSqlDialect {};
+    let mut cursor = Cursor::default();
+    split::statements(script)
+        .into_iter()
+        .map(|s| {
+            let offset = s.sql.as_ptr() as usize - script.as_ptr() as usize;
+            let column = cursor.column(script, offset);
+            let tokens = tokens(&dialect, s.sql);
+            let parsed = parse(&dialect, &tokens);
+            Stmt { sql: s.sql, line: to_u32(s.line as u64), column, tokens, parsed }
+        })
+        .collect()
+}
+
+fn tokens(dialect: &PostgreSqlDialect, sql: &str) -> Vec<TokenWithSpan> {
+    let mut tokens = Tokenizer::new(dialect, sql).tokenize_with_location().unwrap_or_default();
+    tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
+    tokens
+}
+
+fn parse(dialect: &PostgreSqlDialect, tokens: &[TokenWithSpan]) -> Result<Statement, String> {
+    if tokens.is_empty() {
+        return Err("sqlparser could not tokenize the statement".into());
+    }
+    let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens.to_vec());
+    let mut statements = parser.parse_statements().map_err(|e| e.to_string())?;
+    match statements.len() {
+        1 => Ok(statements.remove(0)),
+        n => Err(format!("sqlparser read {n} statements where rehab's splitter found one")),
+    }
+}
+
+fn to_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Finds columns with one pass over the script, however many statements it holds.
+#[derive(Default)]
+struct Cursor {
+    at: usize,
+    line_start: usize,
+}
+
+impl Cursor {
+    /// The 1-based column (in characters) of byte `offset`; offsets must not decrease between calls.
+    fn column(&mut self, script: &str, offset: usize) -> u32 {
+        if let Some(nl) = script[self.at..offset].rfind('\n') {
+            self.line_start = self.at + nl + 1;
+        }
+        self.at = offset;
+        to_u32(script[self.line_start..offset].chars().count() as u64 + 1)
+    }
+}
+
+/// A relation's name as the server resolves it, for comparing names: unquoted parts fold to lower case and
+/// an unqualified name is taken to be in `public` (the default search path).
+#[must_use]
+pub fn qualified(name: &ObjectName) -> String {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p.as_ident() {
+            Some(i) if i.quote_style.is_some() => i.value.clone(),
+            Some(i) => i.value.to_lowercase(),
+            None => p.to_string(),
+        })
+        .collect();
+    if parts.len() == 1 { format!("public.{}", parts[0]) } else { parts.join(".") }
+}
+
+/// The folded name of one identifier (a column).
+#[must_use]
+pub fn ident(i: &sqlparser::ast::Ident) -> String {
+    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_know_their_line_and_column() {
+        let s = statements("-- head\nSELECT 1;  SELECT\n 2;\n\n  CREATE TABLE t (id int);");
+        let at: Vec<_> = s.iter().map(|s| (s.line, s.column)).collect();
+        assert_eq!(at, vec![(2, 1), (2, 12), (5, 3)]);
+        assert!(s.iter().all(|s| s.parsed.is_ok()));
+    }
+
+    #[test]
+    fn an_unreadable_statement_does_not_hide_the_next() {
+        let s = statements("COMMENT ON FUNCTION f() IS 'x';\nCREATE INDEX i ON t (x);");
+        assert_eq!(s.len(), 2);
+        assert!(s[1].parsed.is_ok());
+    }
+
+    #[test]
+    fn spans_inside_a_statement_map_to_the_script() {
+        let s = statements("\n   CREATE TABLE t (\n  id json);");
+        let Ok(Statement::CreateTable(t)) = &s[0].parsed else { panic!("{:?}", s[0].parsed) };
+        assert_eq!(s[0].at(t.name.0[0].as_ident().unwrap().span), (2, 17));
+        assert_eq!(s[0].at(t.columns[0].name.span), (3, 3));
+    }
+
+    #[test]
+    fn names_fold_like_the_server() {
+        let s = statements("ALTER TABLE App.\"Users\" ADD x int; ALTER TABLE Users ADD x int;");
+        let names: Vec<_> = s
+            .iter()
+            .map(|s| match &s.parsed {
+                Ok(Statement::AlterTable(a)) => qualified(&a.name),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, vec!["app.Users", "public.users"]);
+    }
+}
