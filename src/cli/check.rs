@@ -4,7 +4,7 @@ use clap::Args;
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct CheckArgs {
-    /// Lint only: connect to nothing, prove nothing
+    /// Lint only: connect to nothing, prove nothing (no server needed)
     #[arg(long, conflicts_with_all = ["pending", "all", "drift"])]
     pub lint_only: bool,
 
@@ -20,7 +20,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub drift: bool,
 
-    /// Exit 3 on any finding, warnings included
+    /// Exit 3 on any finding, warnings included (without it only errors fail the check)
     #[arg(long)]
     pub strict: bool,
 }

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod check_lint;
 mod cli;
 mod colour;
 mod completions;
