@@ -3,6 +3,7 @@
 use clap::Args;
 
 #[derive(Debug, Args, Clone, Default)]
+#[allow(clippy::struct_excessive_bools, reason = "each is an independent command-line switch")]
 pub struct CheckArgs {
     /// Lint only: connect to nothing, prove nothing (no server needed)
     #[arg(long, conflicts_with_all = ["pending", "all", "drift"])]

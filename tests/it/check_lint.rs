@@ -285,7 +285,7 @@ fn sarif_carries_what_code_scanning_requires() {
         assert!(r["ruleId"].is_string() && r["message"]["text"].is_string(), "{r}");
         assert!(matches!(r["level"].as_str(), Some("error" | "warning")), "{r}");
         let loc = &r["locations"][0]["physicalLocation"];
-        assert!(loc["artifactLocation"]["uri"].as_str().unwrap().ends_with(".sql"), "{r}");
+        assert!(loc["artifactLocation"]["uri"].as_str().unwrap().ends_with("V2__x.sql"), "{r}");
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1, "{r}");
     }
 }

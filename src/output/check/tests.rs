@@ -84,7 +84,7 @@ fn sarif_has_the_required_fields_and_every_rule() {
     assert_eq!(first["ruleId"], "index-not-concurrent");
     assert_eq!(first["level"], "error");
     assert_eq!(results[1]["level"], "warning");
-    assert_eq!(rules[first["ruleIndex"].as_u64().unwrap() as usize]["id"], "index-not-concurrent");
+    assert_eq!(rules[usize::try_from(first["ruleIndex"].as_u64().unwrap()).unwrap()]["id"], "index-not-concurrent");
     let loc = &first["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "migrations/V2__a.sql");
     assert_eq!(loc["region"]["startLine"], 3);

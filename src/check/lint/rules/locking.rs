@@ -1,5 +1,5 @@
 //! Rules about locks and transactions: indexes and constraints built on an existing table, CONCURRENTLY in a
-//! transaction, no-transaction files that cannot be rerun, SET NOT NULL, and DDL without a lock_timeout.
+//! transaction, no-transaction files that cannot be rerun, SET NOT NULL, and DDL without a `lock_timeout`.
 
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Expr, ObjectType, Statement, TableConstraint};
 
@@ -126,7 +126,7 @@ fn idempotent(op: &AlterTableOperation, table: &str, start: (u32, u32), hit: &mu
     hit(NO_TRANSACTION_NOT_IDEMPOTENT, start, format!("ALTER TABLE {table} {what}"));
 }
 
-/// `missing-lock-timeout`, once per file: the first DDL on an existing table with no lock_timeout set before it.
+/// `missing-lock-timeout`, once per file: the first DDL on an existing table with no `lock_timeout` set before it.
 fn lock_timeout(scope: &mut Scope<'_>, table: &str, start: (u32, u32), hit: &mut Report<'_>) {
     if scope.file.lock_timeout || scope.file.lock_timeout_reported {
         return;
