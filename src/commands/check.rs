@@ -15,6 +15,7 @@ use crate::output::{Report, check as render};
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
     let loaded = check::lint::load(ctx.settings.migrations_dir.as_deref())?;
     let catalog = loaded.catalog;
+    ctx.note_unbuilt(&catalog);
     let needs_server = args.pending || args.all || args.drift;
     let mut client = if args.lint_only {
         None

@@ -152,6 +152,26 @@ fn rewrite_rules() {
 }
 
 #[test]
+fn raising_or_removing_a_varchar_limit_is_no_type_change() {
+    let on_varchar = |change: &str| {
+        Folder::new(&[
+            ("V1__base.sql", "CREATE TABLE u (code varchar(10));"),
+            ("V1__base.down.sql", "DROP TABLE u;"),
+            ("V2__x.sql", &format!("{LT}{change}")),
+            ("V2__x.down.sql", "SELECT 1;"),
+        ])
+        .rules()
+    };
+    let safe =
+        on_varchar("ALTER TABLE u ALTER COLUMN code TYPE varchar(20);\nALTER TABLE u ALTER COLUMN code TYPE text;");
+    assert!(!safe.iter().any(|r| r == "column-type-change"), "{safe:?}");
+    for rewrites in ["varchar(5)", "integer", "text USING trim(code)"] {
+        let got = on_varchar(&format!("ALTER TABLE u ALTER COLUMN code TYPE {rewrites};"));
+        assert!(got.iter().any(|r| r == "column-type-change"), "{rewrites}: {got:?}");
+    }
+}
+
+#[test]
 fn a_down_script_may_drop_what_its_up_created() {
     let folder = Folder::new(&[
         ("V1__base.sql", BASE),

@@ -150,7 +150,11 @@ fn sets_lock_timeout(stmt: &Stmt<'_>) -> bool {
 pub fn record(parsed: &Statement, scope: &mut Scope<'_>) {
     match parsed {
         Statement::CreateTable(ct) => {
-            scope.file.new_tables.insert(qualified(&ct.name));
+            let table = qualified(&ct.name);
+            for c in &ct.columns {
+                scope.model.column_types.insert((table.clone(), ident(&c.name)), c.data_type.clone());
+            }
+            scope.file.new_tables.insert(table);
         }
         Statement::CreateType { name, .. } => {
             scope.file.new_types.insert(qualified(name));
@@ -167,6 +171,12 @@ pub fn record(parsed: &Statement, scope: &mut Scope<'_>) {
                         } else {
                             scope.model.not_null_checks.insert((table.clone(), column));
                         }
+                    }
+                    AddColumn { column_def: c, .. } => {
+                        scope.model.column_types.insert((table.clone(), ident(&c.name)), c.data_type.clone());
+                    }
+                    AlterColumn { column_name, op: AlterColumnOperation::SetDataType { data_type, .. } } => {
+                        scope.model.column_types.insert((table.clone(), ident(column_name)), data_type.clone());
                     }
                     AlterTableOperation::ValidateConstraint { name } => {
                         if let Some(column) = scope.model.unvalidated_checks.remove(&(table.clone(), ident(name))) {

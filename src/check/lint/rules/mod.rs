@@ -35,7 +35,7 @@ rules! {
         "CREATE INDEX CONCURRENTLY in a `-- rehab:no-transaction` migration (then ADD CONSTRAINT ... USING INDEX)";
     CONCURRENT_IN_TRANSACTION = "concurrent-in-transaction", Error,
         "CONCURRENTLY cannot run inside a transaction block, and rehab runs the file in one",
-        "make `-- rehab:no-transaction` the file's first line (and keep the file to that statement)";
+        "make `-- rehab:no-transaction` the file's first line (rehab then runs each statement on its own)";
     NO_TRANSACTION_NOT_IDEMPOTENT = "no-transaction-not-idempotent", Warning,
         "a no-transaction file that fails half-way leaves its first statements applied; rerunning it then fails",
         "use IF NOT EXISTS / IF EXISTS so the file can be run again";
@@ -137,6 +137,8 @@ pub struct Model {
     pub tables: HashMap<String, i32>,
     /// (table, column) pairs with a validated `CHECK (column IS NOT NULL)`.
     pub not_null_checks: HashSet<(String, String)>,
+    /// (table, column) to its declared type (`VARCHAR(20)`), from CREATE TABLE and ADD COLUMN.
+    pub column_types: HashMap<(String, String), sqlparser::ast::DataType>,
     /// (table, constraint) to its column, for `CHECK (column IS NOT NULL) NOT VALID` not validated yet.
     pub unvalidated_checks: HashMap<(String, String), String>,
 }

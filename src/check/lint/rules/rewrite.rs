@@ -2,7 +2,7 @@
 //! default or NOT NULL and no default, type changes, renames, drops, and enum values used too early.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption, DataType,
+    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, CharacterLength, ColumnDef, ColumnOption, DataType,
     GeneratedExpressionMode, ObjectType, Statement,
 };
 use sqlparser::tokenizer::Token;
@@ -11,7 +11,7 @@ use super::{
     ADD_COLUMN_NOT_NULL_NO_DEFAULT, ADD_COLUMN_VOLATILE_DEFAULT, COLUMN_TYPE_CHANGE, DROP,
     ENUM_ADD_VALUE_IN_TRANSACTION, RENAME, Report, Scope,
 };
-use crate::check::lint::statements::{Stmt, qualified};
+use crate::check::lint::statements::{Stmt, ident, qualified};
 
 /// Functions whose value changes per row: as a default of an added column, each row needs its own, so
 /// PostgreSQL rewrites the table (a stable one such as `now()` is computed once and stored in the catalog).
@@ -74,7 +74,14 @@ fn alter(
     let on = scope.describe(table);
     match op {
         AlterTableOperation::AddColumn { column_def, .. } => added_column(stmt, column_def, &on, hit),
-        AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetDataType { data_type, .. } } => {
+        AlterTableOperation::AlterColumn {
+            column_name,
+            op: AlterColumnOperation::SetDataType { data_type, using, .. },
+        } => {
+            let old = scope.model.column_types.get(&(table.to_string(), ident(column_name)));
+            if using.is_none() && old.is_some_and(|old| widens(old, data_type)) {
+                return;
+            }
             let msg = format!("ALTER COLUMN {column_name} TYPE {data_type} on existing table {on}");
             hit(COLUMN_TYPE_CHANGE, stmt.at(column_name.span), msg);
         }
@@ -125,6 +132,28 @@ fn added_column(stmt: &Stmt<'_>, column: &ColumnDef, on: &str, hit: &mut Report<
     } else if not_null && default.is_none() {
         let msg = format!("ADD COLUMN {name} NOT NULL without a default on existing table {on}");
         hit(ADD_COLUMN_NOT_NULL_NO_DEFAULT, at, msg);
+    }
+}
+
+/// A change PostgreSQL makes in the catalog alone (no rewrite, no scan): a varchar limit raised or removed, or
+/// varchar to text; the old type comes from the earlier migrations.
+fn widens(old: &DataType, new: &DataType) -> bool {
+    let limit = |t: &DataType| match t {
+        DataType::Varchar(n) | DataType::CharacterVarying(n) => Some(n.as_ref().map(length)),
+        DataType::Text => Some(None),
+        _ => None,
+    };
+    match (limit(old), limit(new)) {
+        (Some(_), Some(None)) => true,
+        (Some(Some(Some(old))), Some(Some(Some(new)))) => new >= old,
+        _ => false,
+    }
+}
+
+fn length(n: &CharacterLength) -> Option<u64> {
+    match n {
+        CharacterLength::IntegerLength { length, .. } => Some(*length),
+        CharacterLength::Max => None,
     }
 }
 
