@@ -45,6 +45,48 @@ impl Stmt<'_> {
         })
     }
 
+    /// For `CREATE [UNLOGGED | TEMP] TABLE [IF NOT EXISTS] name ...`, the name (qualified), read from the words: a
+    /// table sqlparser cannot read is still known to be new.
+    pub fn created_table(&self) -> Option<String> {
+        let mut words = self.tokens.iter().peekable();
+        let mut next_word = |expect: &[&str]| match words.peek().map(|t| &t.token) {
+            Some(Token::Word(w))
+                if w.quote_style.is_none() && expect.iter().any(|e| w.value.eq_ignore_ascii_case(e)) =>
+            {
+                words.next();
+                true
+            }
+            _ => false,
+        };
+        if !next_word(&["CREATE"]) {
+            return None;
+        }
+        while next_word(&["UNLOGGED", "TEMP", "TEMPORARY", "GLOBAL", "LOCAL"]) {}
+        if !next_word(&["TABLE"]) {
+            return None;
+        }
+        if next_word(&["IF"]) && !(next_word(&["NOT"]) && next_word(&["EXISTS"])) {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut want_word = true;
+        for t in words {
+            match (&t.token, want_word) {
+                (Token::Word(w), true) => {
+                    parts.push(sqlparser::ast::Ident {
+                        value: w.value.clone(),
+                        quote_style: w.quote_style,
+                        span: t.span,
+                    });
+                }
+                (Token::Period, false) => {}
+                _ => break,
+            }
+            want_word = !want_word;
+        }
+        (!parts.is_empty()).then(|| qualified(&ObjectName::from(parts)))
+    }
+
     /// The first word (`CREATE`, `ALTER`, `SET`...), upper case.
     pub fn verb(&self) -> String {
         self.words().next().unwrap_or_default().to_ascii_uppercase()
@@ -154,6 +196,15 @@ mod tests {
         let Ok(Statement::CreateTable(t)) = &s[0].parsed else { panic!("{:?}", s[0].parsed) };
         assert_eq!(s[0].at(t.name.0[0].as_ident().unwrap().span), (2, 17));
         assert_eq!(s[0].at(t.columns[0].name.span), (3, 3));
+    }
+
+    #[test]
+    fn a_created_table_is_known_from_its_words() {
+        let s = statements(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS App.\"Big\" (id int); CREATE TABLE t AS SELECT 1; CREATE INDEX i ON t (x);",
+        );
+        let names: Vec<_> = s.iter().map(Stmt::created_table).collect();
+        assert_eq!(names, vec![Some("app.Big".to_string()), Some("public.t".to_string()), None]);
     }
 
     #[test]

@@ -173,8 +173,13 @@ pub fn check(stmt: &Stmt<'_>, scope: &mut Scope<'_>, hits: &mut Vec<Hit>) {
     locking::check(stmt, scope, start, &mut hit);
     rewrite::check(stmt, scope, start, &mut hit);
     hygiene::check(stmt, &mut hit);
-    if let Ok(parsed) = &stmt.parsed {
-        locking::record(parsed, scope);
+    match &stmt.parsed {
+        Ok(parsed) => locking::record(parsed, scope),
+        Err(_) => {
+            if let Some(table) = stmt.created_table() {
+                scope.file.new_tables.insert(table);
+            }
+        }
     }
 }
 
