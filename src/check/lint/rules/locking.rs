@@ -146,12 +146,13 @@ fn sets_lock_timeout(stmt: &Stmt<'_>) -> bool {
         || (verb == "SELECT" && stmt.has_word("set_config") && stmt.sql.to_ascii_lowercase().contains("'lock_timeout'"))
 }
 
-/// Remembers what the statement creates (tables, types) and validated NOT NULL checks, for later statements.
+/// Remembers what the statement creates (tables, types), column types and validated NOT NULL checks, for the
+/// statements and migrations after it.
 pub fn record(parsed: &Statement, scope: &mut Scope<'_>) {
     match parsed {
         Statement::CreateTable(ct) => {
             let table = qualified(&ct.name);
-            for c in &ct.columns {
+            for c in ct.columns.iter().filter(|_| !scope.file.is_down) {
                 scope.model.column_types.insert((table.clone(), ident(&c.name)), c.data_type.clone());
             }
             scope.file.new_tables.insert(table);
@@ -159,7 +160,8 @@ pub fn record(parsed: &Statement, scope: &mut Scope<'_>) {
         Statement::CreateType { name, .. } => {
             scope.file.new_types.insert(qualified(name));
         }
-        Statement::AlterTable(at) => {
+        // What a down script changes is undone before the next migration runs: the model follows up scripts only.
+        Statement::AlterTable(at) if !scope.file.is_down => {
             let table = qualified(&at.name);
             for op in &at.operations {
                 match op {
