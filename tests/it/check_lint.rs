@@ -267,7 +267,8 @@ fn exit_codes_clean_warning_strict_and_error() {
 
 #[test]
 fn json_contract() {
-    let folder = Folder::v2("SELECT 1;\n\n  CREATE INDEX i ON t (name);\nCOMMENT ON FUNCTION f() IS 'x';");
+    let folder =
+        Folder::v2("SELECT 1;\n\n  CREATE INDEX i ON t (name);\nALTER TABLE t ALTER COLUMN n SET STATISTICS 200;");
     let run = folder.check(&["--format", "json", "--verbose"]).exit(Exit::CheckFailed);
     let doc = run.json();
     assert_eq!(doc["proof"], serde_json::Value::Null);

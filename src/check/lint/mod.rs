@@ -20,7 +20,7 @@ use crate::migrations::history::AppliedMigration;
 /// What lint found.
 #[derive(Debug, Default)]
 pub struct Lint {
-    /// In file and line order.
+    /// In the loader's order (misnamed files), then migration by migration (up, then down), by line and column.
     pub findings: Vec<Finding>,
     /// Statements sqlparser could not read: checked only by the word-level rules, not findings.
     pub unparsed: Vec<Unparsed>,
@@ -57,7 +57,7 @@ pub fn lint(catalog: &MigrationCatalog, applied: Option<&[AppliedMigration]>, fi
             file_level.push(file_hit(APPLIED_FILE_EDITED, msg));
         }
         let up = FileState::default();
-        let up = lint_script(&up_file, &m.up, up, &mut model, file_level, &mut out);
+        let up = lint_script(&up_file, &m.up, statements::statements(&m.up.sql), up, &mut model, file_level, &mut out);
         if let Some(down) = &m.down {
             // A down script undoes this migration: what the up created is the migration's own.
             let state = FileState {
@@ -66,13 +66,13 @@ pub fn lint(catalog: &MigrationCatalog, applied: Option<&[AppliedMigration]>, fi
                 new_types: up.new_types.clone(),
                 ..FileState::default()
             };
-            lint_script(&display(&catalog.source, &down.file_name), down, state, &mut model, Vec::new(), &mut out);
+            let file = display(&catalog.source, &down.file_name);
+            lint_script(&file, down, statements::statements(&down.sql), state, &mut model, Vec::new(), &mut out);
         }
         for table in up.new_tables {
             model.tables.entry(table).or_insert(m.version);
         }
     }
-    out.findings.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     out
 }
 
@@ -80,13 +80,14 @@ pub fn lint(catalog: &MigrationCatalog, applied: Option<&[AppliedMigration]>, fi
 fn lint_script(
     file: &str,
     script: &Script,
+    statements: Vec<statements::Stmt<'_>>,
     mut state: FileState,
     model: &mut Model,
     file_level: Vec<Hit>,
     out: &mut Lint,
 ) -> FileState {
     state.in_transaction = !script.no_transaction;
-    let statements = statements::statements(&script.sql);
+    let first = out.findings.len();
     let lines: Vec<u32> = statements.iter().map(|s| s.line).collect();
     let allows = Allows::read(&script.sql, &lines);
     let keep = |hit: Hit, statement_line: Option<u32>, out: &mut Lint| {
@@ -101,12 +102,12 @@ fn lint_script(
     }
     let mut hits = Vec::new();
     for stmt in &statements {
-        if let Err(reason) = &stmt.parsed {
+        if let Some(Err(reason)) = stmt.parse() {
             out.unparsed.push(Unparsed {
                 file: file.to_string(),
                 line: stmt.line,
                 column: stmt.column,
-                reason: reason.clone(),
+                reason: reason.to_string(),
             });
         }
         rules::check(stmt, &mut Scope { file: &mut state, model }, &mut hits);
@@ -119,6 +120,8 @@ fn lint_script(
         }
     }
     out.findings.extend(allows.problems.into_iter().map(|h| finding(file, h)));
+    // Files stay in version order (V2 before V10); within one, by place.
+    out.findings[first..].sort_by_key(|f| (f.line, f.column));
     state
 }
 

@@ -1,6 +1,9 @@
 //! A script as statements the rules can read: split with rehab's own splitter (so one statement sqlparser
-//! cannot read does not hide the others), located at their exact line and column, tokenized once, and parsed
-//! with sqlparser's PostgreSQL dialect where it can.
+//! cannot read does not hide the others) and located at their exact line and column. Tokens and the parse are
+//! made on first use: only the statements a rule reads (CREATE TABLE/INDEX/TYPE/SCHEMA, ALTER TABLE/TYPE, DROP)
+//! are parsed, and DML is not even tokenized unless a rule asks, which keeps lint fast on long scripts.
+
+use std::cell::OnceCell;
 
 use sqlparser::ast::{ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -15,10 +18,10 @@ pub struct Stmt<'a> {
     /// 1-based line and column of the statement's first character in the script.
     pub line: u32,
     pub column: u32,
-    /// The statement's tokens (whitespace and comments left out), for the rules that read words.
-    pub tokens: Vec<TokenWithSpan>,
-    /// The parsed statement, or sqlparser's reason when it cannot read it.
-    pub parsed: Result<Statement, String>,
+    /// The first word, upper case (`CREATE`, `ALTER`, `SET`...).
+    verb: String,
+    tokens: OnceCell<Vec<TokenWithSpan>>,
+    parsed: OnceCell<Result<Statement, String>>,
 }
 
 impl Stmt<'_> {
@@ -32,14 +35,55 @@ impl Stmt<'_> {
         }
     }
 
-    /// True when an unquoted word of the statement is `word` (upper case), case-insensitively.
+    /// The first word, upper case.
+    pub fn verb(&self) -> &str {
+        &self.verb
+    }
+
+    /// The statement's tokens (whitespace and comments left out).
+    pub fn tokens(&self) -> &[TokenWithSpan] {
+        self.tokens.get_or_init(|| tokens(&PostgreSqlDialect {}, self.sql))
+    }
+
+    /// True for the statements the rules read as a tree: CREATE TABLE/INDEX/TYPE/SCHEMA, ALTER TABLE/TYPE, DROP.
+    pub fn read_by_rules(&self) -> bool {
+        let mut words = self.sql.split(|c: char| c.is_whitespace() || c == '(').filter(|w| !w.is_empty()).skip(1);
+        let mut next = || words.next().unwrap_or_default().to_ascii_uppercase();
+        match self.verb.as_str() {
+            "DROP" => true,
+            "ALTER" => matches!(next().as_str(), "TABLE" | "TYPE"),
+            "CREATE" => loop {
+                match next().as_str() {
+                    "UNIQUE" | "UNLOGGED" | "TEMP" | "TEMPORARY" | "GLOBAL" | "LOCAL" => {}
+                    w => break matches!(w, "TABLE" | "INDEX" | "TYPE" | "SCHEMA"),
+                }
+            },
+            _ => false,
+        }
+    }
+
+    /// The parse of a statement the rules read: `None` for the others, `Some(Err)` when sqlparser cannot read it.
+    pub fn parse(&self) -> Option<Result<&Statement, &str>> {
+        if !self.read_by_rules() {
+            return None;
+        }
+        let parsed = self.parsed.get_or_init(|| parse(&PostgreSqlDialect {}, self.tokens()));
+        Some(parsed.as_ref().map_err(String::as_str))
+    }
+
+    /// The parsed statement, when the rules read it and sqlparser could.
+    pub fn statement(&self) -> Option<&Statement> {
+        self.parse().and_then(Result::ok)
+    }
+
+    /// True when an unquoted word of the statement is `word`, case-insensitively.
     pub fn has_word(&self, word: &str) -> bool {
         self.words().any(|w| w.eq_ignore_ascii_case(word))
     }
 
     /// The statement's unquoted words, in order.
     pub fn words(&self) -> impl Iterator<Item = &str> {
-        self.tokens.iter().filter_map(|t| match &t.token {
+        self.tokens().iter().filter_map(|t| match &t.token {
             Token::Word(w) if w.quote_style.is_none() => Some(w.value.as_str()),
             _ => None,
         })
@@ -48,7 +92,7 @@ impl Stmt<'_> {
     /// For `CREATE [UNLOGGED | TEMP] TABLE [IF NOT EXISTS] name ...`, the name (qualified), read from the words: a
     /// table sqlparser cannot read is still known to be new.
     pub fn created_table(&self) -> Option<String> {
-        let mut words = self.tokens.iter().peekable();
+        let mut words = self.tokens().iter().peekable();
         let mut next_word = |expect: &[&str]| match words.peek().map(|t| &t.token) {
             Some(Token::Word(w))
                 if w.quote_style.is_none() && expect.iter().any(|e| w.value.eq_ignore_ascii_case(e)) =>
@@ -86,25 +130,26 @@ impl Stmt<'_> {
         }
         (!parts.is_empty()).then(|| qualified(&ObjectName::from(parts)))
     }
-
-    /// The first word (`CREATE`, `ALTER`, `SET`...), upper case.
-    pub fn verb(&self) -> String {
-        self.words().next().unwrap_or_default().to_ascii_uppercase()
-    }
 }
 
 /// The statements of `script`, in order.
 pub fn statements(script: &str) -> Vec<Stmt<'_>> {
-    let dialect = PostgreSqlDialect {};
     let mut cursor = Cursor::default();
     split::statements(script)
         .into_iter()
         .map(|s| {
             let offset = s.sql.as_ptr() as usize - script.as_ptr() as usize;
             let column = cursor.column(script, offset);
-            let tokens = tokens(&dialect, s.sql);
-            let parsed = parse(&dialect, &tokens);
-            Stmt { sql: s.sql, line: to_u32(s.line as u64), column, tokens, parsed }
+            let verb: String =
+                s.sql.chars().take_while(char::is_ascii_alphabetic).collect::<String>().to_ascii_uppercase();
+            Stmt {
+                sql: s.sql,
+                line: to_u32(s.line as u64),
+                column,
+                verb,
+                tokens: OnceCell::new(),
+                parsed: OnceCell::new(),
+            }
         })
         .collect()
 }
@@ -180,20 +225,22 @@ mod tests {
         let s = statements("-- head\nSELECT 1;  SELECT\n 2;\n\n  CREATE TABLE t (id int);");
         let at: Vec<_> = s.iter().map(|s| (s.line, s.column)).collect();
         assert_eq!(at, vec![(2, 1), (2, 12), (5, 3)]);
-        assert!(s.iter().all(|s| s.parsed.is_ok()));
+        assert!(s[2].statement().is_some());
+        assert!(s[0].parse().is_none(), "a SELECT is not read as a tree");
     }
 
     #[test]
     fn an_unreadable_statement_does_not_hide_the_next() {
-        let s = statements("COMMENT ON FUNCTION f() IS 'x';\nCREATE INDEX i ON t (x);");
+        let s = statements("CREATE TABLE t (LIKE u INCLUDING ALL) PARTITION BY nonsense;\nCREATE INDEX i ON t (x);");
         assert_eq!(s.len(), 2);
-        assert!(s[1].parsed.is_ok());
+        assert!(matches!(s[0].parse(), Some(Err(_))));
+        assert!(s[1].statement().is_some());
     }
 
     #[test]
     fn spans_inside_a_statement_map_to_the_script() {
         let s = statements("\n   CREATE TABLE t (\n  id json);");
-        let Ok(Statement::CreateTable(t)) = &s[0].parsed else { panic!("{:?}", s[0].parsed) };
+        let Some(Statement::CreateTable(t)) = s[0].statement() else { panic!("{:?}", s[0].parse()) };
         assert_eq!(s[0].at(t.name.0[0].as_ident().unwrap().span), (2, 17));
         assert_eq!(s[0].at(t.columns[0].name.span), (3, 3));
     }
@@ -212,8 +259,8 @@ mod tests {
         let s = statements("ALTER TABLE App.\"Users\" ADD x int; ALTER TABLE Users ADD x int;");
         let names: Vec<_> = s
             .iter()
-            .map(|s| match &s.parsed {
-                Ok(Statement::AlterTable(a)) => qualified(&a.name),
+            .map(|s| match s.statement() {
+                Some(Statement::AlterTable(a)) => qualified(&a.name),
                 other => panic!("{other:?}"),
             })
             .collect();

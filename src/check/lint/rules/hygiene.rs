@@ -16,7 +16,9 @@ use crate::check::lint::statements::{Stmt, ident};
 const MAX_IDENTIFIER_BYTES: usize = 63;
 
 pub fn check(stmt: &Stmt<'_>, hit: &mut Report<'_>) {
-    for t in &stmt.tokens {
+    // Names are defined by CREATE and ALTER; a long name in DML was truncated (and warned about) at its definition.
+    let defines = matches!(stmt.verb(), "CREATE" | "ALTER");
+    for t in stmt.tokens().iter().filter(|_| defines) {
         if let Token::Word(w) = &t.token
             && w.value.len() > MAX_IDENTIFIER_BYTES
         {
@@ -24,7 +26,7 @@ pub fn check(stmt: &Stmt<'_>, hit: &mut Report<'_>) {
             hit(IDENTIFIER_TOO_LONG, stmt.at(t.span), msg);
         }
     }
-    let Ok(parsed) = &stmt.parsed else { return };
+    let Some(parsed) = stmt.statement() else { return };
     match parsed {
         Statement::CreateTable(ct) => {
             let pk: Vec<String> = ct

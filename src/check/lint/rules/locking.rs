@@ -13,7 +13,7 @@ pub fn check(stmt: &Stmt<'_>, scope: &mut Scope<'_>, start: (u32, u32), hit: &mu
     // Word-level, so a statement sqlparser cannot read is still checked.
     let verb = stmt.verb();
     if scope.file.in_transaction
-        && matches!(verb.as_str(), "CREATE" | "DROP" | "REINDEX" | "REFRESH" | "ALTER")
+        && matches!(verb, "CREATE" | "DROP" | "REINDEX" | "REFRESH" | "ALTER")
         && stmt.has_word("CONCURRENTLY")
     {
         hit(CONCURRENT_IN_TRANSACTION, start, format!("{verb} ... CONCURRENTLY in a file that runs in a transaction"));
@@ -21,7 +21,7 @@ pub fn check(stmt: &Stmt<'_>, scope: &mut Scope<'_>, start: (u32, u32), hit: &mu
     if sets_lock_timeout(stmt) {
         scope.file.lock_timeout = true;
     }
-    let Ok(parsed) = &stmt.parsed else { return };
+    let Some(parsed) = stmt.statement() else { return };
     let no_tx = !scope.file.in_transaction;
     match parsed {
         Statement::CreateIndex(ci) => {

@@ -173,9 +173,10 @@ pub fn check(stmt: &Stmt<'_>, scope: &mut Scope<'_>, hits: &mut Vec<Hit>) {
     locking::check(stmt, scope, start, &mut hit);
     rewrite::check(stmt, scope, start, &mut hit);
     hygiene::check(stmt, &mut hit);
-    match &stmt.parsed {
-        Ok(parsed) => locking::record(parsed, scope),
-        Err(_) => {
+    match stmt.parse() {
+        Some(Ok(parsed)) => locking::record(parsed, scope),
+        None => {}
+        Some(Err(_)) => {
             if let Some(table) = stmt.created_table() {
                 scope.file.new_tables.insert(table);
             }

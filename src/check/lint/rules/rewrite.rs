@@ -35,7 +35,7 @@ const SERIAL: &[&str] = &["serial", "serial4", "serial8", "bigserial", "smallser
 
 pub fn check(stmt: &Stmt<'_>, scope: &mut Scope<'_>, start: (u32, u32), hit: &mut Report<'_>) {
     enum_values_used(stmt, scope, start, hit);
-    let Ok(parsed) = &stmt.parsed else { return };
+    let Some(parsed) = stmt.statement() else { return };
     match parsed {
         Statement::AlterTable(at) => {
             let table = qualified(&at.name);
@@ -166,7 +166,7 @@ fn enum_values_used(stmt: &Stmt<'_>, scope: &mut Scope<'_>, start: (u32, u32), h
         .file
         .added_enum_values
         .iter()
-        .filter(|v| stmt.tokens.iter().any(|t| matches!(&t.token, Token::SingleQuotedString(s) if s == *v)))
+        .filter(|v| stmt.tokens().iter().any(|t| matches!(&t.token, Token::SingleQuotedString(s) if s == *v)))
         .cloned()
         .collect();
     for value in used {
