@@ -57,7 +57,7 @@ pub fn lint(catalog: &MigrationCatalog, applied: Option<&[AppliedMigration]>, fi
             file_level.push(file_hit(APPLIED_FILE_EDITED, msg));
         }
         let up = FileState::default();
-        let up = lint_script(&up_file, &m.up, statements::statements(&m.up.sql), up, &mut model, file_level, &mut out);
+        let up = lint_script(&up_file, &m.up, up, &mut model, file_level, &mut out);
         if let Some(down) = &m.down {
             // A down script undoes this migration: what the up created is the migration's own.
             let state = FileState {
@@ -67,7 +67,7 @@ pub fn lint(catalog: &MigrationCatalog, applied: Option<&[AppliedMigration]>, fi
                 ..FileState::default()
             };
             let file = display(&catalog.source, &down.file_name);
-            lint_script(&file, down, statements::statements(&down.sql), state, &mut model, Vec::new(), &mut out);
+            lint_script(&file, down, state, &mut model, Vec::new(), &mut out);
         }
         for table in up.new_tables {
             model.tables.entry(table).or_insert(m.version);
@@ -80,7 +80,6 @@ pub fn lint(catalog: &MigrationCatalog, applied: Option<&[AppliedMigration]>, fi
 fn lint_script(
     file: &str,
     script: &Script,
-    statements: Vec<statements::Stmt<'_>>,
     mut state: FileState,
     model: &mut Model,
     file_level: Vec<Hit>,
@@ -88,6 +87,7 @@ fn lint_script(
 ) -> FileState {
     state.in_transaction = !script.no_transaction;
     let first = out.findings.len();
+    let statements = statements::statements(&script.sql);
     let lines: Vec<u32> = statements.iter().map(|s| s.line).collect();
     let allows = Allows::read(&script.sql, &lines);
     let keep = |hit: Hit, statement_line: Option<u32>, out: &mut Lint| {

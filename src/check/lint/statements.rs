@@ -76,9 +76,22 @@ impl Stmt<'_> {
         self.parse().and_then(Result::ok)
     }
 
-    /// True when an unquoted word of the statement is `word`, case-insensitively.
+    /// True when an unquoted word of the statement is `word`, case-insensitively. The text is searched first, so
+    /// a statement that does not mention the word is never tokenized for it.
     pub fn has_word(&self, word: &str) -> bool {
-        self.words().any(|w| w.eq_ignore_ascii_case(word))
+        let (sql, word_bytes) = (self.sql.as_bytes(), word.as_bytes());
+        sql.windows(word_bytes.len()).any(|w| w.eq_ignore_ascii_case(word_bytes))
+            && self.words().any(|w| w.eq_ignore_ascii_case(word))
+    }
+
+    /// False when no identifier of the statement can be longer than `max` bytes: no quoted identifier and no run of
+    /// identifier characters that long (the test before tokenizing for `identifier-too-long`).
+    pub fn may_name_longer_than(&self, max: usize) -> bool {
+        let bytes = self.sql.as_bytes();
+        bytes.contains(&b'"')
+            || bytes
+                .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$' || *b >= 0x80))
+                .any(|run| run.len() > max)
     }
 
     /// The statement's unquoted words, in order.

@@ -17,7 +17,7 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 
 pub fn check(stmt: &Stmt<'_>, hit: &mut Report<'_>) {
     // Names are defined by CREATE and ALTER; a long name in DML was truncated (and warned about) at its definition.
-    let defines = matches!(stmt.verb(), "CREATE" | "ALTER");
+    let defines = matches!(stmt.verb(), "CREATE" | "ALTER") && stmt.may_name_longer_than(MAX_IDENTIFIER_BYTES);
     for t in stmt.tokens().iter().filter(|_| defines) {
         if let Token::Word(w) = &t.token
             && w.value.len() > MAX_IDENTIFIER_BYTES
