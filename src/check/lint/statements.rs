@@ -67,7 +67,11 @@ impl Stmt<'_> {
         if !self.read_by_rules() {
             return None;
         }
-        let parsed = self.parsed.get_or_init(|| parse(&PostgreSqlDialect {}, self.tokens()));
+        let parsed = self.parsed.get_or_init(|| {
+            // The parser consumes its tokens: fresh ones, unless a word rule has tokenized the statement already.
+            let dialect = PostgreSqlDialect {};
+            parse(&dialect, self.tokens.get().map_or_else(|| tokens(&dialect, self.sql), Clone::clone))
+        });
         Some(parsed.as_ref().map_err(String::as_str))
     }
 
@@ -173,11 +177,11 @@ fn tokens(dialect: &PostgreSqlDialect, sql: &str) -> Vec<TokenWithSpan> {
     tokens
 }
 
-fn parse(dialect: &PostgreSqlDialect, tokens: &[TokenWithSpan]) -> Result<Statement, String> {
+fn parse(dialect: &PostgreSqlDialect, tokens: Vec<TokenWithSpan>) -> Result<Statement, String> {
     if tokens.is_empty() {
         return Err("sqlparser could not tokenize the statement".into());
     }
-    let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens.to_vec());
+    let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens);
     let mut statements = parser.parse_statements().map_err(|e| e.to_string())?;
     match statements.len() {
         1 => Ok(statements.remove(0)),
