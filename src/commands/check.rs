@@ -75,6 +75,10 @@ pub fn verdict(report: &CheckReport, args: &CheckArgs) -> Result<()> {
         "check failed: {findings} {counted}, {} proof failure(s), {} drifted object(s)",
         s.proof_failures, s.drifted
     ))
+    .with_hint(
+        "fix what the report lists (each finding names its fix), or suppress a finding that is safe with \
+         `-- rehab:allow RULE reason` on the line before the statement",
+    )
     .into())
 }
 
