@@ -225,6 +225,15 @@ fn rehab_rules_about_files() {
     let f = &run.json()["findings"][0];
     assert_eq!(f["rule"], "misnamed-file");
     assert!(f["file"].as_str().unwrap().ends_with("V2__add-x.sql"), "{f}");
+    let orphan = Folder::new(&[("v1__base.sql", BASE), ("V1__base.down.sql", BASE_DOWN)]);
+    let run = orphan.check(&["--format", "json"]).exit(Exit::CheckFailed);
+    let messages: Vec<_> =
+        run.json()["findings"].as_array().unwrap().iter().map(|f| f["message"].to_string()).collect();
+    assert_eq!(messages.len(), 2, "the misnamed up and its orphaned down: {messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("upper-case `V`")) && messages.iter().any(|m| m.contains("no up script")),
+        "{messages:?}"
+    );
     let renamed = Folder::new(&[("V1__base.sql", BASE), ("V1__base.down.sql", BASE_DOWN)]);
     assert_eq!(renamed.rules(), Vec::<String>::new());
 }

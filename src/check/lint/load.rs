@@ -49,6 +49,20 @@ pub fn load(dir: Option<&Path>) -> Result<Loaded> {
             .map_err(|e| CliError::usage(format!("{}: cannot be read as UTF-8 text: {e}", path.display())))?;
         files.push((name, sql));
     }
+    // A down script whose up script is misnamed (or missing) would make the catalog refuse the folder.
+    let ups: Vec<String> = files
+        .iter()
+        .filter(|(n, _)| !n.ends_with(".down.sql"))
+        .map(|(n, _)| n.trim_end_matches(".sql").to_string())
+        .collect();
+    files.retain(|(name, _)| {
+        let orphan = name.strip_suffix(".down.sql").is_some_and(|stem| !ups.iter().any(|u| u == stem));
+        if orphan {
+            let why = format!("a down script with no up script {}.sql beside it", name.trim_end_matches(".down.sql"));
+            findings.push(file_finding(&dir.join(name).display().to_string(), MISNAMED_FILE, why));
+        }
+        !orphan
+    });
     findings.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(Loaded { catalog: MigrationCatalog::from_files(Source::Dir(dir.to_path_buf()), files)?, findings })
 }
