@@ -223,12 +223,25 @@ pub enum Command {
     Man(ManArgs),
     /// Lint the migrations, prove that each down script undoes its up script, and find drift
     ///
-    /// Lint (no server): parses every up and down script and reports dangerous or broken DDL with file,
-    /// line, rule and fix; `-- rehab:allow RULE reason` on the line before a statement (or at the top of a
-    /// file) suppresses one rule there. Proof (on by default when the server answers): in a scratch database
-    /// created from template0 and dropped afterwards, applies the migrations in order and for each one checked
-    /// runs up, down and up again, comparing catalog snapshots. Drift (--drift): compares the target database
-    /// with the schema its applied migrations build. Exit 3 when an error is found (any finding with --strict).
+    /// Lint (no server): parses every up and down script and reports dangerous or broken DDL (an index
+    /// built without CONCURRENTLY on an existing table, a constraint added without NOT VALID, a volatile
+    /// default, a type change, a missing down script, a file refinery would skip, ...) with file, line,
+    /// column, rule and fix. Rules know which tables earlier migrations created (a table created in the same
+    /// migration may be changed freely) and whether the file runs in a transaction (first line
+    /// `-- rehab:no-transaction`). `-- rehab:allow RULE[,RULE] reason` on the line before a statement, or at
+    /// the top of a file for all of it, suppresses a rule; without a reason it is a finding itself. The
+    /// README lists every rule. Statements the parser cannot read are counted, not reported (--verbose
+    /// lists them).
+    ///
+    /// Proof (on by default when the server answers): in a scratch database created from template0 and
+    /// dropped afterwards, applies the migrations in order and for each one checked runs up, down and up
+    /// again, comparing catalog snapshots. Drift (--drift): compares the target database with the schema its
+    /// applied migrations build.
+    ///
+    /// --format: table (grouped by file), json, sarif (SARIF 2.1.0 for code scanning) or github (workflow
+    /// annotations). Exit 0 clean, 3 on an error finding (any finding with --strict), a failed proof or
+    /// drift, 2 on a usage error, 1 when the check could not run. In CI:
+    /// rehab setup --wait 30 && rehab check --pending --format github && rehab doctor --strict
     Check(CheckArgs),
 }
 

@@ -82,3 +82,32 @@ pub struct DriftEntry {
     /// What differs, for `changed` (`default 0 -> 1`); empty otherwise.
     pub detail: String,
 }
+
+/// Everything `rehab check` found: the JSON document of `--format json`, and what the other formats render.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// In file, line and column order.
+    pub findings: Vec<Finding>,
+    /// Null when no proof ran (`--lint-only`, or no server answered).
+    pub proof: Option<Vec<ProofEntry>>,
+    /// Null without `--drift`.
+    pub drift: Option<Vec<DriftEntry>>,
+    pub summary: Summary,
+}
+
+/// The counts behind the verdict.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    /// Scripts linted (up and down).
+    pub files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    /// Findings a `-- rehab:allow RULE reason` comment suppressed.
+    pub suppressed: usize,
+    /// Statements sqlparser could not read (listed with --verbose); only the word-level rules checked them.
+    pub unparsed: usize,
+    pub proved: usize,
+    /// Proof entries whose status is not `ok`.
+    pub proof_failures: usize,
+    pub drifted: usize,
+}

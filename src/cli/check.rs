@@ -3,8 +3,9 @@
 use clap::Args;
 
 #[derive(Debug, Args, Clone, Default)]
+#[allow(clippy::struct_excessive_bools, reason = "each is an independent command-line switch")]
 pub struct CheckArgs {
-    /// Lint only: connect to nothing, prove nothing
+    /// Lint only: connect to nothing, prove nothing (no server needed)
     #[arg(long, conflicts_with_all = ["pending", "all", "drift"])]
     pub lint_only: bool,
 
@@ -20,7 +21,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub drift: bool,
 
-    /// Exit 3 on any finding, warnings included
+    /// Exit 3 on any finding, warnings included (without it only errors fail the check)
     #[arg(long)]
     pub strict: bool,
 }

@@ -1,40 +1,21 @@
 //! `rehab check`: lint the scripts, prove the down scripts in a scratch database, compare the target for drift.
-//! Skeleton (issue 12): the report, the flags' meaning and the exit code; the parts live in `crate::check`.
+//! The parts live in `crate::check`; this file decides which run, and the exit verdict.
 
 use std::io::{self, Write};
 
 use anyhow::Result;
-use serde::Serialize;
 
-use crate::check::{self, DriftEntry, Finding, ProofEntry, Severity};
-use crate::cli::CheckArgs;
+use crate::check::{self, CheckReport, ProofStatus, Severity, Summary};
+use crate::cli::{CheckArgs, Format};
 use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::migrations::history;
-use crate::output::Report;
-
-#[derive(Debug, Serialize)]
-pub struct CheckReport {
-    pub findings: Vec<Finding>,
-    /// Null when no proof ran (`--lint-only`, or no server answered).
-    pub proof: Option<Vec<ProofEntry>>,
-    /// Null without `--drift`.
-    pub drift: Option<Vec<DriftEntry>>,
-    pub summary: Summary,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    pub files: usize,
-    pub errors: usize,
-    pub warnings: usize,
-    pub proved: usize,
-    pub proof_failures: usize,
-    pub drifted: usize,
-}
+use crate::output::{Report, check as render};
 
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
-    let catalog = ctx.settings.catalog()?;
+    let loaded = check::lint::load(ctx.settings.migrations_dir.as_deref())?;
+    let catalog = loaded.catalog;
+    ctx.note_unbuilt(&catalog);
     let needs_server = args.pending || args.all || args.drift;
     let mut client = if args.lint_only {
         None
@@ -52,7 +33,13 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
         Some(c) => Some(history::applied(c)?),
         None => None,
     };
-    let findings = check::lint::lint(&catalog, applied.as_deref());
+    let lint = check::lint::lint(&catalog, applied.as_deref(), loaded.findings);
+    for u in &lint.unparsed {
+        ctx.out().detail(&format!(
+            "{}:{}:{}: not parsed, so only the word-level rules checked it: {}",
+            u.file, u.line, u.column, u.reason
+        ));
+    }
     let proof = match (&client, &applied) {
         (Some(_), Some(applied)) => {
             let after = if args.pending { applied.iter().map(|a| a.version).max() } else { None };
@@ -61,13 +48,16 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
         _ => None,
     };
     let drift = if args.drift { Some(check::drift::drift(ctx, &catalog)?) } else { None };
+    let findings = lint.findings;
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let summary = Summary {
         files: catalog.migrations.iter().map(|m| 1 + usize::from(m.down.is_some())).sum(),
         errors: count(Severity::Error),
         warnings: count(Severity::Warning),
+        suppressed: lint.suppressed,
+        unparsed: lint.unparsed.len(),
         proved: proof.as_ref().map_or(0, Vec::len),
-        proof_failures: proof.as_ref().map_or(0, |p| p.iter().filter(|e| e.status != check::ProofStatus::Ok).count()),
+        proof_failures: proof.as_ref().map_or(0, |p| p.iter().filter(|e| e.status != ProofStatus::Ok).count()),
         drifted: drift.as_ref().map_or(0, Vec::len),
     };
     Ok(CheckReport { findings, proof, drift, summary })
@@ -80,18 +70,27 @@ pub fn verdict(report: &CheckReport, args: &CheckArgs) -> Result<()> {
     if findings + s.proof_failures + s.drifted == 0 {
         return Ok(());
     }
+    let counted = if args.strict { "finding(s)" } else { "error finding(s)" };
     Err(CliError::check_failed(format!(
-        "{findings} finding(s), {} proof failure(s), {} drifted object(s)",
+        "check failed: {findings} {counted}, {} proof failure(s), {} drifted object(s)",
         s.proof_failures, s.drifted
     ))
+    .with_hint(
+        "fix what the report lists (each finding names its fix), or suppress a finding that is safe with \
+         `-- rehab:allow RULE reason` on the line before the statement",
+    )
     .into())
 }
 
 impl Report for CheckReport {
     fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        for f in &self.findings {
-            writeln!(out, "{}:{}:{}: {:?} [{}] {}", f.file, f.line, f.column, f.severity, f.rule, f.message)?;
+        render::write_table(self, out)
+    }
+
+    fn write_annotations(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Sarif => render::write_sarif(self, out),
+            _ => render::write_github(self, out),
         }
-        Ok(())
     }
 }

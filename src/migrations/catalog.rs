@@ -229,6 +229,12 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Why refinery would skip or reject a `.sql` file of this name, or `None` for a valid migration name.
+#[must_use]
+pub fn file_name_problem(file: &str) -> Option<String> {
+    parse_file_name(file).err()
+}
+
 struct ParsedName {
     version: i32,
     name: String,

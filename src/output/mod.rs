@@ -1,5 +1,6 @@
 //! The only place that prints: reports as tables or JSON on stdout, status and progress on stderr.
 
+pub mod check;
 pub mod fleet;
 pub mod progress;
 pub mod prompt;

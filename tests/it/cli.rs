@@ -23,6 +23,7 @@ fn help_of_every_command() {
         "dev",
         "completions",
         "man",
+        "check",
     ] {
         insta::assert_snapshot!(format!("help_{cmd}"), help(&[cmd]));
     }

@@ -5,8 +5,21 @@ use std::path::Path;
 
 use crate::support::{Exit, Rehab};
 
-const COMMANDS: [&str; 12] =
-    ["setup", "migrate", "show", "current", "doctor", "seed", "rollback", "reset", "new", "dev", "completions", "man"];
+const COMMANDS: [&str; 13] = [
+    "setup",
+    "migrate",
+    "show",
+    "current",
+    "doctor",
+    "seed",
+    "rollback",
+    "reset",
+    "new",
+    "dev",
+    "completions",
+    "man",
+    "check",
+];
 
 fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("a scratch folder")

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod check_lint;
 mod check_proof;
 mod cli;
 mod colour;
