@@ -240,8 +240,9 @@ pub enum Command {
     ///
     /// --format: table (grouped by file), json, sarif (SARIF 2.1.0 for code scanning) or github (workflow
     /// annotations). Exit 0 clean, 3 on an error finding (any finding with --strict), a failed proof or
-    /// drift, 2 on a usage error, 1 when the check could not run. In CI:
-    /// rehab setup --wait 30 && rehab check --pending --format github && rehab doctor --strict
+    /// drift, 2 on a usage error, 1 when the check could not run. In CI on a fresh database:
+    /// rehab setup --wait 30 && rehab check --all --format github && rehab doctor --strict; before migrating
+    /// a shared one: rehab check --pending && rehab migrate (a target that does not exist has all pending)
     Check(CheckArgs),
 }
 

@@ -1,16 +1,17 @@
 //! `rehab check`: lint the scripts, prove the down scripts in a scratch database, compare the target for drift.
 //! The parts live in `crate::check`; this file decides which run, and the exit verdict.
 
-use std::io::{self, Write};
-
 use anyhow::Result;
 
-use crate::check::{self, CheckReport, ProofStatus, Severity, Summary};
-use crate::cli::{CheckArgs, Format};
+use postgres::error::SqlState;
+
+use crate::check::{self, CheckReport, Finding, ProofStatus, Severity, Summary};
+use crate::cli::CheckArgs;
 use crate::ctx::Ctx;
+use crate::db::error::sqlstate_of;
 use crate::error::CliError;
-use crate::migrations::history;
-use crate::output::{Report, check as render};
+use crate::migrations::MigrationCatalog;
+use crate::migrations::history::{self, AppliedMigration};
 
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
     let loaded = check::lint::load(ctx.settings.migrations_dir.as_deref())?;
@@ -22,9 +23,20 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
     } else {
         match ctx.connect() {
             Ok(client) => Some(client),
+            // The target does not exist yet (a CI job before `setup`): nothing is applied there, and the
+            // proof's scratch database lives on the same server.
+            Err(e) if sqlstate_of(&e) == Some(SqlState::INVALID_CATALOG_NAME.code()) => {
+                ctx.out().status(&format!(
+                    "{} does not exist yet: every migration counts as pending",
+                    ctx.settings.conn.redacted()
+                ));
+                return finish(ctx, args, &catalog, loaded.findings, Some(&[]));
+            }
             Err(e) if needs_server => return Err(e),
-            Err(_) => {
-                ctx.out().status("no server answered: lint only (pass --all, --pending or --drift to require one)");
+            Err(e) => {
+                ctx.out().status(&format!(
+                    "lint only: {e} (pass --all, --pending or --drift to require a server, --lint-only to not try)"
+                ));
                 None
             }
         }
@@ -33,21 +45,34 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
         Some(c) => Some(history::applied(c)?),
         None => None,
     };
-    let lint = check::lint::lint(&catalog, applied.as_deref(), loaded.findings);
+    drop(client);
+    finish(ctx, args, &catalog, loaded.findings, applied.as_deref())
+}
+
+/// Lints, then proves and compares as the flags ask; `applied` is the target's history, `None` when no server
+/// was reached (then nothing is proved).
+fn finish(
+    ctx: &Ctx,
+    args: &CheckArgs,
+    catalog: &MigrationCatalog,
+    load_findings: Vec<Finding>,
+    applied: Option<&[AppliedMigration]>,
+) -> Result<CheckReport> {
+    let lint = check::lint::lint(catalog, applied, load_findings);
     for u in &lint.unparsed {
         ctx.out().detail(&format!(
             "{}:{}:{}: not parsed, so only the word-level rules checked it: {}",
             u.file, u.line, u.column, u.reason
         ));
     }
-    let proof = match (&client, &applied) {
-        (Some(_), Some(applied)) => {
+    let proof = match applied {
+        Some(applied) => {
             let after = if args.pending { applied.iter().map(|a| a.version).max() } else { None };
-            Some(check::proof::prove(ctx, &catalog, after)?)
+            Some(check::proof::prove(ctx, catalog, after)?)
         }
-        _ => None,
+        None => None,
     };
-    let drift = if args.drift { Some(check::drift::drift(ctx, &catalog)?) } else { None };
+    let drift = if args.drift { Some(check::drift::drift(ctx, catalog)?) } else { None };
     let findings = lint.findings;
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let summary = Summary {
@@ -80,17 +105,4 @@ pub fn verdict(report: &CheckReport, args: &CheckArgs) -> Result<()> {
          `-- rehab:allow RULE reason` on the line before the statement",
     )
     .into())
-}
-
-impl Report for CheckReport {
-    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
-        render::write_table(self, out)
-    }
-
-    fn write_annotations(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
-        match format {
-            Format::Sarif => render::write_sarif(self, out),
-            _ => render::write_github(self, out),
-        }
-    }
 }

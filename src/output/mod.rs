@@ -1,6 +1,5 @@
 //! The only place that prints: reports as tables or JSON on stdout, status and progress on stderr.
 
-pub mod check;
 pub mod fleet;
 pub mod progress;
 pub mod prompt;

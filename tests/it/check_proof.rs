@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Exit, Run, TestDb};
+use crate::support::{Exit, Rehab, Run, TestDb};
 
 /// Runs `rehab --migrations DIR check ARGS --format json` and returns the run and the rehab process id,
 /// which names its scratch databases (`rehab_check_<pid>_...`).
@@ -162,6 +162,33 @@ fn the_bundled_migrations_prove_ok() {
 }
 
 #[test]
+fn a_target_that_does_not_exist_yet_has_everything_pending_and_is_not_created() {
+    // CI before `setup`: the server answers, the database is not there yet; check proves all and creates nothing.
+    let db = TestDb::named("proof_no_target");
+    let (run, pid) = check(&db, None, &["--pending"]);
+    let run = run.exit(Exit::Success).stderr_has("does not exist yet: every migration counts as pending");
+    assert_eq!(versions(&run), [1, 2, 3, 4, 5, 6]);
+    assert_scratch_gone(&db, pid);
+    let exists: i64 =
+        db.admin().query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&db.name]).unwrap().get(0);
+    assert_eq!(exists, 0, "check created the target database");
+}
+
+#[test]
+fn without_a_server_the_default_check_lints_only_and_says_why() {
+    let db = TestDb::named("proof_no_server");
+    let rehab =
+        |args: &[&str]| Rehab::new(&db.dir).args(&["--database-url", "postgresql://postgres@127.0.0.1:1/x"]).args(args);
+    let run = rehab(&["--format", "json", "check"])
+        .run()
+        .exit(Exit::Success)
+        .stderr_has("lint only: could not connect to postgresql://postgres@127.0.0.1:1/x");
+    assert!(run.json()["proof"].is_null(), "{}", run.stdout);
+    // Asked for a proof, the same run fails instead.
+    rehab(&["check", "--all"]).run().exit(Exit::Failure);
+}
+
+#[test]
 fn pending_proves_only_what_the_target_has_not_applied() {
     let db = TestDb::new("proof_pending");
     let dir = db.fixture_dir(
@@ -313,7 +340,10 @@ fn no_transaction_pairs_are_proved_and_migrations_without_a_usable_down_are_only
         ],
     );
     let (run, pid) = check(&db, Some(&dir), &["--all"]);
-    let run = run.exit(Exit::Success);
+    // Exit 3 for the lint's findings on these fixtures (V3 has no down, V4 indexes without CONCURRENTLY); the
+    // proof itself found nothing.
+    let run = run.exit(Exit::CheckFailed);
+    assert_eq!(run.json()["summary"]["proof_failures"], 0, "{}", run.stdout);
     // V4 needs V2's and V3's columns: they were applied in the scratch database, just not proved.
     assert_eq!(versions(&run), [1, 4], "{}", run.stdout);
     assert_eq!(entry(&run, 1)["status"], "ok");

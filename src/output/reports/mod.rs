@@ -1,6 +1,7 @@
 //! How each command's report reads for people. Every renderer writes to the writer it is given, so the unit
 //! tests render into a buffer and compare with a snapshot (squawk's reporter is the model).
 
+pub mod check;
 mod current;
 mod dev;
 mod doctor;

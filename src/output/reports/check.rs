@@ -6,9 +6,10 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use super::table;
 use crate::check::lint::rules::RULES;
 use crate::check::{Change, CheckReport, Finding, ProofStatus, Severity};
+use crate::cli::Format;
+use crate::output::{Report, table};
 
 const INFORMATION_URI: &str = "https://github.com/rehab-cli/rehab#rehab-check";
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -218,6 +219,19 @@ fn data(s: &str) -> String {
 /// A workflow command's property value: as `data`, plus `:` and `,`.
 fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+impl Report for CheckReport {
+    fn write_human(&self, out: &mut dyn Write) -> io::Result<()> {
+        write_table(self, out)
+    }
+
+    fn write_annotations(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Sarif => write_sarif(self, out),
+            _ => write_github(self, out),
+        }
+    }
 }
 
 #[cfg(test)]
