@@ -66,27 +66,32 @@ pub fn run(cli: &Cli) -> Result<()> {
         settings.conn = local;
     }
     let ctx = Ctx { settings, command, changes_schema, kept_sessions: std::cell::RefCell::default() };
+    dispatch(&ctx, &cli.command)
+}
+
+/// Runs the command on `ctx` and prints its report; `show --check`, `doctor` and `check` then give their verdict.
+fn dispatch(ctx: &Ctx, command: &Command) -> Result<()> {
     let out = *ctx.out();
-    match &cli.command {
-        Command::Setup(args) => out.emit(&commands::setup::run(&ctx, args)?),
-        Command::Migrate(args) => out.emit(&commands::migrate::run(&ctx, args)?),
+    match command {
+        Command::Setup(args) => out.emit(&commands::setup::run(ctx, args)?),
+        Command::Migrate(args) => out.emit(&commands::migrate::run(ctx, args)?),
         Command::Show(args) => {
-            let report = commands::show::run(&ctx)?;
+            let report = commands::show::run(ctx)?;
             out.emit(&report)?;
             commands::show::check(&report, args)
         }
-        Command::Current => out.emit(&commands::current::run(&ctx)?),
+        Command::Current => out.emit(&commands::current::run(ctx)?),
         Command::Doctor(args) => {
-            let report = commands::doctor::run(&ctx, args)?;
+            let report = commands::doctor::run(ctx, args)?;
             out.emit(&report)?;
             commands::doctor::check(&report, args)
         }
-        Command::Seed(args) => out.emit(&commands::seed::run(&ctx, args)?),
-        Command::Rollback(args) => out.emit(&commands::rollback::run(&ctx, args)?),
-        Command::Reset(args) => out.emit(&commands::reset::run(&ctx, args)?),
-        Command::New(args) => out.emit(&commands::new::run(&ctx, args)?),
+        Command::Seed(args) => out.emit(&commands::seed::run(ctx, args)?),
+        Command::Rollback(args) => out.emit(&commands::rollback::run(ctx, args)?),
+        Command::Reset(args) => out.emit(&commands::reset::run(ctx, args)?),
+        Command::New(args) => out.emit(&commands::new::run(ctx, args)?),
         Command::Check(args) => {
-            let report = commands::check::run(&ctx, args)?;
+            let report = commands::check::run(ctx, args)?;
             out.emit(&report)?;
             commands::check::verdict(&report, args)
         }
