@@ -50,9 +50,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Setup(_) | Command::Migrate(_) | Command::Rollback(_) | Command::Reset(_) | Command::Seed(_)
     );
     // An exported REHAB_FLEET is for the commands that run on databases; `new` only writes files.
-    if let Some(fleet) = settings.fleet.clone().filter(|_| !matches!(cli.command, Command::New(_))) {
+    if let Some(fleet) = settings.fleet.as_ref().filter(|_| !matches!(cli.command, Command::New(_))) {
         let job = commands::fleet::MemberJob { command: &cli.command, name: command, changes_schema };
-        return run_fleet(&cli.global, &settings, &fleet, &job);
+        return run_fleet(&cli.global, &settings, fleet, &job);
     }
     if changes_schema && let Some(direct) = &settings.direct_conn {
         // Every message and report of the run then names the target it really works on.
@@ -105,15 +105,16 @@ fn dispatch(ctx: &Ctx, command: &Command) -> Result<()> {
 fn run_fleet(
     global: &crate::cli::GlobalArgs,
     settings: &Settings,
-    fleet: &str,
+    fleet: &crate::fleet::Fleet,
     job: &commands::fleet::MemberJob<'_>,
 ) -> Result<()> {
-    commands::fleet::admit(global, job.command, fleet)?;
+    commands::fleet::admit(global, job.command, &fleet.name)?;
     let report = commands::fleet::run(settings, fleet, job)?;
     settings.output.emit(&report)?;
     if report.exit_code() == crate::interrupt::EXIT_INTERRUPTED {
         return Err(crate::error::CliError::interrupted(format!(
-            "interrupted: fleet `{fleet}` started no member after Ctrl-C; {}",
+            "interrupted: fleet `{}` started no member after Ctrl-C; {}",
+            fleet.name,
             report.counts_line()
         ))
         .into());
@@ -131,7 +132,7 @@ fn run_dev(global: &crate::cli::GlobalArgs, args: &crate::cli::DevArgs) -> Resul
     let config_path =
         global.config.clone().or_else(|| std::env::var_os("REHAB_CONFIG").filter(|v| !v.is_empty()).map(Into::into));
     let config = crate::config::LoadedConfig::load(config_path.as_deref(), &cwd)?;
-    let cluster = dev::DevCluster::locate(&config, &|k| std::env::var(k).ok(), &cwd)?;
+    let cluster = dev::DevCluster::locate(&config.dev_section(&cwd), &|k| std::env::var(k).ok(), &cwd)?;
     match &args.action {
         DevAction::Start(a) => out.emit(&dev::start(&cluster, a, &out)?),
         DevAction::Stop => out.emit(&dev::stop(&cluster)?),

@@ -305,6 +305,18 @@ impl LoadedConfig {
     }
 
     /// The folder relative paths in the file are resolved against.
+    /// `[dev]` with its folders made absolute against this file's folder (else `cwd`).
+    #[must_use]
+    pub fn dev_section(&self, cwd: &Path) -> DevSection {
+        let base = self.base_dir().unwrap_or(cwd);
+        let dev = &self.file.dev;
+        DevSection {
+            data_dir: dev.data_dir.as_ref().map(|d| base.join(d)),
+            bin_dir: dev.bin_dir.as_ref().map(|d| base.join(d)),
+            os_user: dev.os_user.clone(),
+        }
+    }
+
     pub fn base_dir(&self) -> Option<&Path> {
         self.path.as_deref().and_then(Path::parent)
     }

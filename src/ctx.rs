@@ -61,7 +61,7 @@ impl Ctx {
     /// How to reach the server without the transaction pooler, in the terms of this run's configuration.
     fn direct_url_hint(&self) -> String {
         let s = &self.settings;
-        match (&s.config.file.database.direct_url_env, &s.direct_conn) {
+        match (&s.direct_url_env, &s.direct_conn) {
             (None, _) => "point rehab at the PostgreSQL server itself, or at a pooler in session mode: pass its own \
                           URL with --database-url, or, where the application URL must stay pooled, name a variable \
                           holding the direct URL in rehab.toml as [database] direct_url_env = \"VAR\""

@@ -7,10 +7,11 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::GlobalArgs;
-use crate::config::{Environment, LoadedConfig};
+use crate::config::{DevSection, DoctorSection, Environment, LoadedConfig};
 use crate::db::connect::DEFAULT_CONNECT_TIMEOUT;
 use crate::db::conninfo::{ConnInfo, EnvLookup};
 use crate::error::CliError;
+use crate::fleet::Fleet;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::unbuilt::{self, Unbuilt};
 use crate::output::Output;
@@ -39,10 +40,18 @@ pub struct Settings {
     /// Profile for `setup --seed`: the environment's `seed_profile`, else `minimal`.
     pub seed_profile: String,
     pub yes: bool,
-    /// `--fleet NAME` (or `REHAB_FLEET`): run the command on each member of `[fleets.NAME]` instead.
-    pub fleet: Option<String>,
+    /// `--fleet NAME` (or `REHAB_FLEET`): run the command on each member of `[fleets.NAME]` instead, every
+    /// member resolved.
+    pub fleet: Option<Fleet>,
     pub output: Output,
-    pub config: LoadedConfig,
+    /// The rehab.toml this run read, for messages that name it.
+    pub config_path: Option<PathBuf>,
+    /// `[database] direct_url_env`: the variable's name, for the hint when a pooler is in the way.
+    pub direct_url_env: Option<String>,
+    /// `[doctor]`'s limits.
+    pub doctor_limits: DoctorSection,
+    /// `[dev]`, its folders made absolute against rehab.toml's folder.
+    pub dev: DevSection,
 }
 
 impl Settings {
@@ -111,9 +120,12 @@ impl Settings {
                 .and_then(|e| e.seed_profile.clone())
                 .unwrap_or_else(|| crate::seed::profile::DEFAULT_PROFILE.into()),
             yes: args.yes,
-            fleet,
+            fleet: fleet.map(|name| crate::fleet::resolve(&config, &name, env)).transpose()?,
             output: Output::new(args),
-            config,
+            direct_url_env: db.direct_url_env.clone(),
+            doctor_limits: config.file.doctor.clone(),
+            dev: config.dev_section(cwd),
+            config_path: config.path.clone(),
         })
     }
 

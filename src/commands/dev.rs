@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cli::{DevStartArgs, DevUrlArgs};
-use crate::config::LoadedConfig;
+use crate::config::DevSection;
 use crate::db::local::{ClusterLayout, ServerBinaries, ServerState, binaries, layout, process};
 use crate::db::{ConnInfo, connect};
 use crate::error::CliError;
@@ -27,16 +27,14 @@ pub struct DevCluster {
 impl DevCluster {
     /// Finds the programs (`[dev] bin_dir`, `PATH`, install locations) and places the cluster
     /// (`REHAB_DEV_DIR`, `[dev] data_dir`, the default), refusing a data directory of another major version.
-    pub fn locate(config: &LoadedConfig, env: &dyn Fn(&str) -> Option<String>, cwd: &Path) -> Result<Self> {
-        let dev = &config.file.dev;
-        let base = config.base_dir().unwrap_or(cwd);
-        let bin_dir = dev.bin_dir.as_ref().map(|d| base.join(d));
+    /// `dev` is `[dev]` with its folders absolute (`LoadedConfig::dev_section`).
+    pub fn locate(dev: &DevSection, env: &dyn Fn(&str) -> Option<String>, cwd: &Path) -> Result<Self> {
         let path = env("PATH");
-        let bins = binaries::find(bin_dir.as_deref(), path.as_deref().map(std::ffi::OsStr::new))?;
+        let bins = binaries::find(dev.bin_dir.as_deref(), path.as_deref().map(std::ffi::OsStr::new))?;
         let owner = layout::owner(dev.os_user.as_deref())?;
         let data_dir = match (env(DATA_DIR_VAR).filter(|v| !v.is_empty()), &dev.data_dir) {
             (Some(dir), _) => cwd.join(dir),
-            (None, Some(dir)) => base.join(dir),
+            (None, Some(dir)) => dir.clone(),
             (None, None) => layout::default_data_dir(bins.major, env, owner.switch)?,
         };
         let layout = ClusterLayout::new(&data_dir, owner)?;

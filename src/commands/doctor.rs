@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<DoctorReport> {
     if matches!(link, Link::Down(_)) && !checks.iter().any(|c| c.group == "connection") {
         checks.insert(0, &CHECKS[0]);
     }
-    let limits = ctx.settings.config.file.doctor.clone();
+    let limits = ctx.settings.doctor_limits.clone();
     let mut check_ctx = CheckCtx::new(&ctx.settings, &limits, link);
     let rows = doctor::run(&mut check_ctx, &checks);
     Ok(DoctorReport { summary: Summary::of(&rows), checks: rows })

@@ -25,7 +25,7 @@ pub fn target(settings: &Settings, cwd: &Path) -> Result<Option<ConnInfo>> {
         return Ok(None);
     }
     let env = |k: &str| std::env::var(k).ok();
-    let cluster = DevCluster::locate(&settings.config, &env, cwd)
+    let cluster = DevCluster::locate(&settings.dev, &env, cwd)
         .context("no PostgreSQL answers on localhost:5432, and rehab's local cluster cannot be used instead")?;
     let out = &settings.output;
     let started = dev::start(&cluster, &DevStartArgs::default(), out)?;

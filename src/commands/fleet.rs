@@ -11,7 +11,7 @@ use crate::cli::{Command, GlobalArgs};
 use crate::ctx::Ctx;
 use crate::db::error::sqlstate_of;
 use crate::error::{CliError, ExitCode, exit_code_of, hint_of};
-use crate::fleet::{self, FleetReport, Member, MemberOutcome, Status};
+use crate::fleet::{self, Fleet, FleetReport, Member, MemberOutcome, Status};
 use crate::migrations::history;
 use crate::output::fleet::FleetProgress;
 use crate::settings::Settings;
@@ -63,15 +63,15 @@ pub struct MemberJob<'a> {
     pub changes_schema: bool,
 }
 
-/// Runs `job` on every member of the fleet `name`; Ctrl-C starts no new member (see `interrupt.rs`).
-pub fn run(base: &Settings, name: &str, job: &MemberJob<'_>) -> Result<FleetReport> {
-    let fleet = fleet::resolve(&base.config, name, &|k| std::env::var(k).ok())?;
+/// Runs `job` on every member of `fleet`; Ctrl-C starts no new member (see `interrupt.rs`).
+pub fn run(base: &Settings, fleet: &Fleet, job: &MemberJob<'_>) -> Result<FleetReport> {
+    let name = fleet.name.as_str();
     // An invalid migrations folder is a usage error once, not a failure per member.
     base.catalog()?;
     let _graceful = crate::interrupt::graceful();
     let started = Instant::now();
     let progress = FleetProgress::new(&base.output, name, fleet.members.len());
-    let outcomes = fleet::run(&fleet, &|m| member(base, job, m), &|o| progress.member_done(o.status != Status::Ok));
+    let outcomes = fleet::run(fleet, &|m| member(base, job, m), &|o| progress.member_done(o.status != Status::Ok));
     progress.finish();
     Ok(FleetReport::new(name, outcomes, started.elapsed().as_secs_f64(), crate::interrupt::requested()))
 }

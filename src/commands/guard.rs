@@ -26,7 +26,7 @@ fn protected_config(ctx: &Ctx, action: &str, allow: bool) -> Result<()> {
         return Ok(());
     }
     let env = s.env_name.as_deref().unwrap_or_default();
-    let file = s.config.path.as_ref().map_or_else(|| "the config".to_string(), |p| p.display().to_string());
+    let file = s.config_path.as_ref().map_or_else(|| "the config".to_string(), |p| p.display().to_string());
     Err(CliError::refused(format!(
         "refusing to {action} {}: environment `{env}` is marked `protected = true` in {file}; nothing was changed",
         s.conn.redacted()

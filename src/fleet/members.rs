@@ -24,8 +24,10 @@ pub struct Member {
 }
 
 /// A resolved fleet: its members in the configured order and how to run them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Fleet {
+    /// The `NAME` of `[fleets.NAME]`.
+    pub name: String,
     pub members: Vec<Member>,
     pub parallel: usize,
     pub canary: usize,
@@ -58,6 +60,7 @@ pub fn resolve(config: &LoadedConfig, name: &str, env: EnvLookup<'_>) -> Result<
     // Validated on load: parallel >= 1, canary >= 0.
     let count = |v: Option<i64>, default: i64| usize::try_from(v.unwrap_or(default)).unwrap_or(usize::MAX);
     Ok(Fleet {
+        name: name.to_string(),
         members,
         parallel: count(section.parallel, DEFAULT_FLEET_PARALLEL).max(1),
         canary: count(section.canary, 0),
