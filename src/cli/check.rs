@@ -17,6 +17,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub all: bool,
 
+    /// Skip the up/down/up proof: lint (and --drift, when given) only
+    #[arg(long, conflicts_with_all = ["pending", "all"])]
+    pub no_proof: bool,
+
     /// Also compare the target database with the schema its applied migrations build (exit 3 on drift)
     #[arg(long)]
     pub drift: bool,

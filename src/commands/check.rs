@@ -66,6 +66,7 @@ fn finish(
         ));
     }
     let proof = match applied {
+        Some(_) if args.no_proof => None,
         Some(applied) => {
             let after = if args.pending { applied.iter().map(|a| a.version).max() } else { None };
             Some(check::proof::prove(ctx, catalog, after)?)

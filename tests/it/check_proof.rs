@@ -189,6 +189,17 @@ fn without_a_server_the_default_check_lints_only_and_says_why() {
 }
 
 #[test]
+fn no_proof_skips_the_proof_and_keeps_drift() {
+    let db = set_up("proof_skipped");
+    let (run, pid) = check(&db, None, &["--no-proof", "--drift"]);
+    let json = run.exit(Exit::Success).json();
+    assert!(json["proof"].is_null(), "{json:#}");
+    assert_eq!(json["drift"], serde_json::json!([]), "{json:#}");
+    assert_scratch_gone(&db, pid);
+    db.rehab(&["check", "--no-proof", "--all"]).run().exit(Exit::Usage);
+}
+
+#[test]
 fn pending_proves_only_what_the_target_has_not_applied() {
     let db = TestDb::new("proof_pending");
     let dir = db.fixture_dir(

@@ -160,6 +160,23 @@ fn show_current_and_doctor_summarise_every_member() {
 }
 
 #[test]
+fn check_drift_compares_each_member_and_proves_nothing() {
+    let fleet = Fleet::new("fleet_drift", 2);
+    fleet.urls_file(&fleet.all(), &[], "");
+    fleet.rehab(&["--fleet", "t", "setup"]).ok();
+    fleet.dbs[1].client().batch_execute("CREATE TABLE public.made_by_hand (id int)").unwrap();
+    let json = fleet.json(&["check", "--drift"], Exit::CheckFailed);
+    assert_eq!(statuses(&json), ["ok", "failed"], "{json:#}");
+    let drifted = &member(&json, &fleet.dbs[1].name)["result"];
+    assert_eq!(drifted["drift"][0]["object"], "public.made_by_hand", "{drifted:#}");
+    assert_eq!(drifted["drift"][0]["change"], "added", "{drifted:#}");
+    for m in json["members"].as_array().unwrap() {
+        assert!(m["result"]["proof"].is_null(), "a fleet member proved the migrations again: {m:#}");
+    }
+    assert_eq!(member(&json, &fleet.dbs[0].name)["result"]["drift"], serde_json::json!([]));
+}
+
+#[test]
 fn a_protected_member_refuses_alone() {
     let fleet = Fleet::new("fleet_protected", 3);
     for db in &fleet.dbs {
