@@ -12,7 +12,7 @@ pub fn run(cli: &Cli) -> Result<()> {
     if cli.global.format.is_check_only() && !matches!(cli.command, Command::Check(_)) {
         return Err(crate::error::CliError::usage(format!(
             "--format {} is only for `rehab check`; use table or json",
-            if cli.global.format == crate::cli::Format::Sarif { "sarif" } else { "github" }
+            cli.global.format
         ))
         .into());
     }

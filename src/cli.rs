@@ -131,6 +131,17 @@ pub enum Format {
     Github,
 }
 
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Sarif => "sarif",
+            Self::Github => "github",
+        })
+    }
+}
+
 impl Format {
     /// The formats only `rehab check` has: its findings are about files and lines.
     #[must_use]

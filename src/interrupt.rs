@@ -11,6 +11,8 @@ pub const EXIT_INTERRUPTED: i32 = crate::error::ExitCode::Interrupted as i32;
 
 static INSTALL: Once = Once::new();
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Set when an interrupt arrived with nobody winding down by themselves: the process is about to exit 130.
+static EXITING: AtomicBool = AtomicBool::new(false);
 /// How many callers poll [`requested`] and wind down by themselves; with none, the handler exits.
 static GRACEFUL: AtomicUsize = AtomicUsize::new(0);
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
@@ -21,6 +23,13 @@ static CLEANUPS: Mutex<Vec<(usize, Cleanup)>> = Mutex::new(Vec::new());
 #[must_use]
 pub fn requested() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// True once an interrupt arrived that the handler ends the process for (no [`graceful`] guard lived): whatever
+/// error the main thread meets meanwhile (its session dropped by a cleanup) is the interruption's.
+#[must_use]
+pub fn exiting() -> bool {
+    EXITING.load(Ordering::SeqCst)
 }
 
 /// Runs `cleanup` on the handler's thread if an interrupt arrives while the returned registration lives
@@ -75,6 +84,7 @@ fn handle() {
     if INTERRUPTED.swap(true, Ordering::SeqCst) {
         std::process::exit(EXIT_INTERRUPTED);
     }
+    EXITING.store(GRACEFUL.load(Ordering::SeqCst) == 0, Ordering::SeqCst);
     let cleanups: Vec<_> = std::mem::take(&mut *lock());
     for (_, cleanup) in cleanups.into_iter().rev() {
         cleanup();

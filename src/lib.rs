@@ -24,6 +24,7 @@ mod settings;
 pub use app::run;
 pub use cli::{Format, parse};
 pub use error::{exit_code_of, hint_of};
+pub use interrupt::{EXIT_INTERRUPTED, exiting as interrupted};
 pub use output::print_error;
 pub use output::style::decide as decide_colour;
 

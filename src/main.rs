@@ -7,6 +7,12 @@ fn main() -> std::process::ExitCode {
     let coloured = decide_colour(cli.global.color, cli.global.format != Format::Table);
     match rehab::run(&cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // Ctrl-C's cleanup (a scratch database dropped WITH (FORCE)) can end this thread's work with an error
+        // before the handler exits: the run was interrupted, whatever that error says.
+        Err(err) if rehab::interrupted() => {
+            print_error(&err.context("interrupted by Ctrl-C or SIGTERM"), None, coloured);
+            std::process::ExitCode::from(u8::try_from(rehab::EXIT_INTERRUPTED).unwrap_or(1))
+        }
         Err(err) => {
             print_error(&err, hint_of(&err).as_deref(), coloured);
             std::process::ExitCode::from(exit_code_of(&err) as u8)

@@ -41,6 +41,9 @@ pub fn drift(ctx: &Ctx, catalog: &MigrationCatalog) -> Result<Vec<DriftEntry>> {
     for a in &applied {
         let m = catalog.get(a.version).expect("missing migrations were refused above");
         apply::apply_one(client, m).map_err(|e| {
+            if crate::interrupt::requested() {
+                return CliError::interrupted("interrupted: the drift check stopped and its scratch database was dropped");
+            }
             CliError::failure(format!(
                 "could not rebuild the target's schema in the scratch database: V{} {} failed there: {e}",
                 m.version, m.name

@@ -175,7 +175,7 @@ fn failed(m: &Migration, stage: &str, e: &ScriptError, objects: Vec<String>) -> 
 
 fn stop_if_interrupted() -> Result<()> {
     if interrupt::requested() {
-        return Err(CliError::failure("interrupted: the proof stopped and its scratch database was dropped").into());
+        return Err(CliError::interrupted("interrupted: the proof stopped and its scratch database was dropped").into());
     }
     Ok(())
 }

@@ -38,6 +38,9 @@ impl Scratch {
         let on_interrupt = {
             let (info, name) = (admin_info.clone(), name.clone());
             interrupt::on_interrupt(move || {
+                // A CREATE DATABASE still running commits after a drop sent now, which would find nothing:
+                // wait for it to return first (the lock is held only around it).
+                let _created = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 out.status(&format!("interrupted: dropping scratch database {name}"));
                 if let Err(e) = drop_database(None, &info, &name, timeout) {
                     out.status(&leak_warning(&name, &e));
@@ -50,7 +53,10 @@ impl Scratch {
                 s.maintenance_db
             )
         })?;
-        create(&mut admin_client, &name)?;
+        {
+            let _creating = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            create(&mut admin_client, &name)?;
+        }
         let mut scratch = Self {
             name,
             client: None,
@@ -86,10 +92,13 @@ impl Drop for Scratch {
     }
 }
 
+/// Held around CREATE DATABASE, so an interrupt's drop runs only once the database it drops is committed.
+static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn create(admin_client: &mut Client, name: &str) -> Result<()> {
     admin_client.batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(name))).map_err(|e| {
         let why = if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
-            "the role needs CREATEDB to prove migrations (or run `rehab check --lint-only`)"
+            "the role needs CREATEDB for the proof and for --drift (`rehab check --no-proof` lints without the proof)"
         } else {
             "see the server's message above"
         };

@@ -25,6 +25,12 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
             Ok(client) => Some(client),
             // The target does not exist yet (a CI job before `setup`): nothing is applied there, and the
             // proof's scratch database lives on the same server.
+            Err(e) if sqlstate_of(&e) == Some(SqlState::INVALID_CATALOG_NAME.code()) && args.drift => {
+                return Err(e.context(format!(
+                    "cannot look for drift in {}: the database does not exist (`rehab setup` creates it)",
+                    ctx.settings.conn.redacted()
+                )));
+            }
             Err(e) if sqlstate_of(&e) == Some(SqlState::INVALID_CATALOG_NAME.code()) => {
                 ctx.out().status(&format!(
                     "{} does not exist yet: every migration counts as pending",

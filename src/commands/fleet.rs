@@ -29,6 +29,10 @@ pub fn admit(global: &GlobalArgs, command: &Command, name: &str) -> Result<()> {
             return usage(format!("--fleet {name} names the targets itself; drop {flag}"));
         }
     }
+    // Annotations are about files and lines; a fleet's report is about members. Refused before anything runs.
+    if global.format.is_check_only() {
+        return usage(format!("--fleet {name} reports per member: use --format table or json, not {}", global.format));
+    }
     let action = match command {
         Command::Setup(_) | Command::Migrate(_) | Command::Show(_) | Command::Current | Command::Doctor(_) => {
             return Ok(());
@@ -148,7 +152,9 @@ fn outcome(
 
 /// What `rehab` alone would exit with; a migrate that Ctrl-C stopped between two migrations is interrupted (130).
 fn exit_code(err: &anyhow::Error) -> i32 {
-    let stopped = crate::interrupt::requested() && err.to_string().starts_with(crate::migrations::apply::INTERRUPTED);
+    let stopped = crate::interrupt::requested()
+        && (err.to_string().starts_with(crate::migrations::apply::INTERRUPTED)
+            || exit_code_of(err) == ExitCode::Interrupted);
     if stopped { crate::interrupt::EXIT_INTERRUPTED } else { exit_code_of(err) as i32 }
 }
 

@@ -22,7 +22,7 @@ pub trait Report: Serialize {
     /// them for every other command before it runs).
     fn write_annotations(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         let _ = out;
-        Err(io::Error::other(format!("{format:?} output is only for rehab check")))
+        Err(io::Error::other(format!("--format {format} is only for `rehab check`")))
     }
 }
 

@@ -175,6 +175,14 @@ fn a_target_that_does_not_exist_yet_has_everything_pending_and_is_not_created() 
 }
 
 #[test]
+fn drift_on_a_target_that_does_not_exist_fails_before_proving_anything() {
+    let db = TestDb::named("drift_no_target");
+    let (run, pid) = check(&db, None, &["--drift"]);
+    run.exit(Exit::Failure).stderr_has("cannot look for drift in").stderr_has("`rehab setup` creates it");
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
 fn without_a_server_the_default_check_lints_only_and_says_why() {
     let db = TestDb::named("proof_no_server");
     let rehab =

@@ -215,6 +215,12 @@ fn commands_without_a_database_and_unconfirmed_destruction_are_refused() {
     fleet.rehab(&["--fleet", "t", "new", "x"]).run().exit(Exit::Usage);
     fleet.rehab(&["--fleet", "t", "completions", "bash"]).run().exit(Exit::Usage);
     fleet.rehab(&["--fleet", "t", "check"]).run().exit(Exit::Usage).stderr_has("--drift");
+    // Annotations are per file, a fleet's report per member: refused before any member runs.
+    fleet
+        .rehab(&["--fleet", "t", "--format", "github", "check", "--drift"])
+        .run()
+        .exit(Exit::Usage)
+        .stderr_has("use --format table or json, not github");
     fleet.rehab(&["--fleet", "nope", "show"]).run().exit(Exit::Usage).stderr_has("unknown fleet `nope`");
     fleet.rehab(&["--fleet", "t", "reset", "--yes"]).run().exit(Exit::Refused).stderr_has("--allow-fleet");
     fleet.rehab(&["--fleet", "t", "rollback", "--allow-fleet"]).run().exit(Exit::Refused);
