@@ -76,6 +76,57 @@ fn a_clean_pair_proves_ok_without_touching_the_target() {
 }
 
 #[test]
+fn statistics_collations_and_table_settings_left_behind_are_found() {
+    let db = TestDb::new("proof_more_kinds");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, a int, b int);"),
+            ("V1__notes.down.sql", "DROP TABLE notes;"),
+            (
+                "V2__tuning.sql",
+                "CREATE STATISTICS notes_ab ON a, b FROM notes;\n\
+                 CREATE COLLATION german (provider = libc, locale = 'C');\n\
+                 ALTER TABLE notes REPLICA IDENTITY FULL;\n\
+                 ALTER TABLE notes ALTER COLUMN a SET STATISTICS 500;",
+            ),
+            ("V2__tuning.down.sql", "SELECT 1;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    let v2 = objects(&entry(&run, 2));
+    for expected in
+        ["statistics public.notes_ab", "collation public.german", "table public.notes", "column public.notes.a"]
+    {
+        assert!(v2.iter().any(|o| o.starts_with(expected)), "{expected} not in {v2:?}");
+    }
+    assert_eq!(entry(&run, 1)["status"], "ok", "{}", run.stdout);
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn an_event_trigger_left_behind_is_found() {
+    let db = TestDb::new("proof_event_trigger");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            (
+                "V1__audit.sql",
+                "CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n\
+                 CREATE EVENT TRIGGER audit_ddl ON ddl_command_end EXECUTE FUNCTION audit_ddl();",
+            ),
+            ("V1__audit.down.sql", "SELECT 1;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    let v1 = objects(&entry(&run, 1));
+    assert!(v1.iter().any(|o| o.starts_with("event trigger audit_ddl")), "{v1:?}");
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
 fn a_down_that_leaves_an_enum_behind_is_leftover() {
     let db = TestDb::new("proof_leftover");
     let dir = db.fixture_dir(

@@ -40,6 +40,8 @@ UNION ALL
          WHERE i.inhrelid = c.oid) END,
       'options', array_to_string(c.reloptions, ', '),
       'row security', CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'enabled' END,
+      'replica identity', CASE WHEN rel.relkind IN ('r', 'p') THEN
+        CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' WHEN 'i' THEN 'index' END END,
       'sequence', CASE WHEN s.seqrelid IS NOT NULL THEN format('%s start %s increment %s min %s max %s cache %s%s',
         format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
         CASE WHEN s.seqcycle THEN ' cycle' END) END,
@@ -63,6 +65,7 @@ UNION ALL
       'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
       'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
       'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+      'statistics target', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
       'collation', CASE WHEN a.attcollation <> t.typcollation THEN
         (SELECT cn.nspname || '.' || co.collname FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
          WHERE co.oid = a.attcollation) END,
@@ -148,6 +151,28 @@ UNION ALL
   SELECT 'rule', rel.qname || '.' || ru.rulename, jsonb_build_object('definition', pg_get_ruledef(ru.oid))
   FROM pg_rewrite ru JOIN rel ON rel.oid = ru.ev_class
   WHERE ru.rulename <> '_RETURN'
+UNION ALL
+  SELECT 'statistics', ns.nspname || '.' || st.stxname,
+    jsonb_build_object('definition', pg_get_statisticsobjdef(st.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = st.oid AND classoid = 'pg_statistic_ext'::regclass AND objsubid = 0))
+  FROM pg_statistic_ext st JOIN ns ON ns.oid = st.stxnamespace
+UNION ALL
+  -- Every column but the OIDs and the owner, as text: the catalog's columns differ between majors.
+  SELECT 'collation', ns.nspname || '.' || co.collname,
+    (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(co) - 'oid' - 'collnamespace' - 'collowner'))
+  FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)
+UNION ALL
+  SELECT 'event trigger', et.evtname,
+    jsonb_build_object('event', et.evtevent, 'function', et.evtfoid::regprocedure::text, 'enabled', et.evtenabled::text,
+      'tags', array_to_string(et.evttags, ', '))
+  FROM pg_event_trigger et
+  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = et.oid)
+UNION ALL
+  SELECT 'publication', pb.pubname,
+    (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(pb) - 'oid' - 'pubowner'))
+      || jsonb_build_object('tables', (SELECT string_agg(pt.schemaname || '.' || pt.tablename, ', ' ORDER BY 1)
+                                       FROM pg_publication_tables pt WHERE pt.pubname = pb.pubname))
+  FROM pg_publication pb
 UNION ALL
   SELECT 'extension', e.extname, jsonb_build_object('version', e.extversion, 'schema', n.nspname)
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
