@@ -45,9 +45,16 @@ pub fn run(cli: &Cli) -> Result<()> {
     };
     let cwd = std::env::current_dir()?;
     let mut settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
+    // `check` reads its target, but creates a scratch database and runs the migrations' scripts in it: it needs
+    // the server itself (or a session pooler) as much as `migrate` does.
     let changes_schema = matches!(
         cli.command,
-        Command::Setup(_) | Command::Migrate(_) | Command::Rollback(_) | Command::Reset(_) | Command::Seed(_)
+        Command::Setup(_)
+            | Command::Migrate(_)
+            | Command::Rollback(_)
+            | Command::Reset(_)
+            | Command::Seed(_)
+            | Command::Check(_)
     );
     // An exported REHAB_FLEET is for the commands that run on databases; `new` only writes files.
     if let Some(fleet) = settings.fleet.as_ref().filter(|_| !matches!(cli.command, Command::New(_))) {

@@ -8,7 +8,7 @@ use postgres::error::SqlState;
 use crate::check::{self, CheckReport, Finding, ProofStatus, Severity, Summary};
 use crate::cli::CheckArgs;
 use crate::ctx::Ctx;
-use crate::db::error::sqlstate_of;
+use crate::db::error::{DbError, sqlstate_of};
 use crate::error::CliError;
 use crate::migrations::MigrationCatalog;
 use crate::migrations::history::{self, AppliedMigration};
@@ -38,7 +38,11 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
                 ));
                 return finish(ctx, args, &catalog, loaded.findings, Some(&[]));
             }
-            Err(e) if needs_server => return Err(e),
+            // Only a server that could not be reached leaves a lint-only run; one that answered and refused
+            // (a transaction pooler, a bad password) is an error to fix.
+            Err(e) if needs_server || e.downcast_ref::<DbError>().is_none_or(|db| db.sqlstate.is_some()) => {
+                return Err(e);
+            }
             Err(e) => {
                 ctx.out().status(&format!(
                     "lint only: {e} (pass --all, --pending or --drift to require a server, --lint-only to not try)"

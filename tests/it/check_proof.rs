@@ -245,6 +245,14 @@ fn without_a_server_the_default_check_lints_only_and_says_why() {
     assert!(run.json()["proof"].is_null(), "{}", run.stdout);
     // Asked for a proof, the same run fails instead.
     rehab(&["check", "--all"]).run().exit(Exit::Failure);
+    // A server that answers and refuses is an error to fix, not a reason to lint only.
+    let (host, port) = (&db.server.host, db.server.port);
+    let url = format!("postgresql://rehab_no_such_role@{host}:{port}/postgres?sslmode=disable");
+    Rehab::new(&db.dir)
+        .args(&["--database-url", &url, "check"])
+        .run()
+        .exit(Exit::Failure)
+        .stderr_has("rehab_no_such_role");
 }
 
 #[test]

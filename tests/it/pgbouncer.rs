@@ -113,6 +113,8 @@ fn rollback_reset_and_seed_through_transaction_pooling_are_refused_too() {
     assert_refused(rehab(&db, &url, &["rollback", "--yes"]).run(), "rollback");
     assert_refused(rehab(&db, &url, &["reset", "--yes"]).run(), "reset");
     assert_refused(rehab(&db, &url, &["seed"]).run(), "seed");
+    // check's proof runs scripts (some outside a transaction) in a scratch database: the same session it needs.
+    assert_refused(rehab(&db, &url, &["check", "--all"]).run(), "check");
     assert_eq!(db.applied_versions(), applied, "a refused run changed the history");
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM event_store.events"), 0, "the refused seed loaded rows");
     assert_eq!(advisory_locks(&db), 0);
