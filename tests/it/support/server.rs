@@ -77,6 +77,9 @@ pub struct TempCluster {
     stop_on_drop: bool,
 }
 
+/// Longer than creating and starting the shared cluster ever takes (initdb and a first start: seconds).
+const STALE_LOCK: Duration = Duration::from_secs(90);
+
 impl TempCluster {
     /// The cluster shared by every test process of this build, started by whichever process comes first
     /// and left running for the next run (nextest runs each test in its own process).
@@ -90,6 +93,13 @@ impl TempCluster {
                 let port: u16 = port.trim().parse().map_err(|_| "corrupt port file".to_string())?;
                 // `rehab dev start` is a no-op on a running cluster and recovers a killed one.
                 return Self::start_in(&dir, port);
+            }
+            // A lock older than any start takes was left by a test process that died holding it.
+            if std::fs::metadata(&lock)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_LOCK)
+            {
+                let _ = std::fs::remove_file(&lock);
             }
             if std::fs::File::create_new(&lock).is_ok() {
                 let _ = std::fs::remove_dir_all(&dir);
