@@ -2,22 +2,26 @@
 //! target's history lists, so every object added, removed or changed by hand shows, by kind and name.
 
 use anyhow::Result;
+use postgres::Client;
 
 use super::DriftEntry;
 use super::scratch::Scratch;
 use super::snapshot;
 use crate::ctx::Ctx;
 use crate::error::CliError;
-use crate::migrations::history::{self, MigrationState};
+use crate::migrations::history::{self, AppliedMigration, MigrationState};
 use crate::migrations::{MigrationCatalog, apply};
 
-/// Every object of the target database that differs from what its applied migrations build, sorted by
-/// kind then object. Refuses a target whose history does not match the catalog (divergent or missing
-/// migrations): what they built is unknown.
-pub fn drift(ctx: &Ctx, catalog: &MigrationCatalog) -> Result<Vec<DriftEntry>> {
-    let mut target = ctx.connect()?;
-    let applied = history::applied(&mut target)?;
-    let problems: Vec<String> = history::compare(catalog, &applied)
+/// Every object of the target database (`target`, whose history is `applied`) that differs from what its
+/// applied migrations build, sorted by kind then object. Refuses a target whose history does not match the
+/// catalog (divergent or missing migrations): what they built is unknown.
+pub fn drift(
+    ctx: &Ctx,
+    catalog: &MigrationCatalog,
+    mut target: Client,
+    applied: &[AppliedMigration],
+) -> Result<Vec<DriftEntry>> {
+    let problems: Vec<String> = history::compare(catalog, applied)
         .iter()
         .filter(|s| matches!(s.state, MigrationState::Divergent | MigrationState::Missing))
         .map(history::describe_problem)
@@ -38,7 +42,7 @@ pub fn drift(ctx: &Ctx, catalog: &MigrationCatalog) -> Result<Vec<DriftEntry>> {
     if !applied.is_empty() {
         apply::ensure_history_table(client)?;
     }
-    for a in &applied {
+    for a in applied {
         let m = catalog.get(a.version).expect("missing migrations were refused above");
         apply::apply_one(client, m).map_err(|e| {
             if crate::interrupt::requested() {

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use postgres::Client;
 use postgres::error::SqlState;
 
 use crate::check::{self, CheckReport, Finding, ProofStatus, Severity, Summary};
@@ -36,7 +37,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
                     "{} does not exist yet: every migration counts as pending",
                     ctx.settings.conn.redacted()
                 ));
-                return finish(ctx, args, &catalog, loaded.findings, Some(&[]));
+                return finish(ctx, args, &catalog, loaded.findings, None, Some(&[]));
             }
             // Only a server that could not be reached leaves a lint-only run; one that answered and refused
             // (a transaction pooler, a bad password) is an error to fix.
@@ -55,17 +56,17 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<CheckReport> {
         Some(c) => Some(history::applied(c)?),
         None => None,
     };
-    drop(client);
-    finish(ctx, args, &catalog, loaded.findings, applied.as_deref())
+    finish(ctx, args, &catalog, loaded.findings, client, applied.as_deref())
 }
 
 /// Lints, then proves and compares as the flags ask; `applied` is the target's history, `None` when no server
-/// was reached (then nothing is proved).
+/// was reached (then nothing is proved), read through `target`, which drift reuses.
 fn finish(
     ctx: &Ctx,
     args: &CheckArgs,
     catalog: &MigrationCatalog,
     load_findings: Vec<Finding>,
+    target: Option<Client>,
     applied: Option<&[AppliedMigration]>,
 ) -> Result<CheckReport> {
     let lint = check::lint::lint(catalog, applied, load_findings);
@@ -83,7 +84,10 @@ fn finish(
         }
         None => None,
     };
-    let drift = if args.drift { Some(check::drift::drift(ctx, catalog)?) } else { None };
+    let drift = match (args.drift, target, applied) {
+        (true, Some(target), Some(applied)) => Some(check::drift::drift(ctx, catalog, target, applied)?),
+        _ => None,
+    };
     let findings = lint.findings;
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let summary = Summary {

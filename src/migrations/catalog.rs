@@ -102,27 +102,17 @@ impl MigrationCatalog {
 
     /// The migrations in `dir`, read now.
     pub fn from_dir(dir: &Path) -> Result<Self> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            CliError::usage(format!("cannot read the migrations folder {}: {e}", dir.display()))
-                .with_hint("pass an existing folder with --migrations or set [migrations] dir in rehab.toml")
-        })?;
+        let listing = Listing::of(dir)?;
         let mut files = Vec::new();
         let mut problems = Vec::new();
-        for entry in entries {
-            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if path.is_dir() {
-                if contains_sql(&path) {
-                    problems.push(format!(
-                        "{name}/: a sub-folder with .sql files; refinery would run them as forward migrations. \
-                         Keep migrations and their .down.sql scripts side by side in one folder"
-                    ));
-                }
-                continue;
-            }
-            if !name.to_ascii_lowercase().ends_with(".sql") {
-                continue;
-            }
+        for sub in &listing.sql_subfolders {
+            problems.push(format!(
+                "{}/: a sub-folder with .sql files; refinery would run them as forward migrations. \
+                 Keep migrations and their .down.sql scripts side by side in one folder",
+                sub.file_name().unwrap_or_default().to_string_lossy()
+            ));
+        }
+        for (name, path) in listing.sql_files {
             match std::fs::read_to_string(&path) {
                 Ok(sql) => files.push((name, sql)),
                 Err(e) => problems.push(format!("{name}: cannot be read as UTF-8 text: {e}")),
@@ -208,6 +198,35 @@ fn invalid(source: &Source, problems: &[String]) -> anyhow::Error {
     CliError::usage(msg)
         .with_hint("name migrations V{version}__{name}.sql (letters, digits and _ only) with an optional V{version}__{name}.down.sql beside each")
         .into()
+}
+
+/// A migrations folder as listed: its `.sql` files (name and path) and the sub-folders holding `.sql` files,
+/// which refinery would also run. Shared by the catalog (which refuses those) and the lint (which reports them).
+pub struct Listing {
+    pub sql_files: Vec<(String, PathBuf)>,
+    pub sql_subfolders: Vec<PathBuf>,
+}
+
+impl Listing {
+    pub fn of(dir: &Path) -> Result<Self> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            CliError::usage(format!("cannot read the migrations folder {}: {e}", dir.display()))
+                .with_hint("pass an existing folder with --migrations or set [migrations] dir in rehab.toml")
+        })?;
+        let mut listing = Self { sql_files: Vec::new(), sql_subfolders: Vec::new() };
+        for entry in entries {
+            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if path.is_dir() {
+                if contains_sql(&path) {
+                    listing.sql_subfolders.push(path);
+                }
+            } else if name.to_ascii_lowercase().ends_with(".sql") {
+                listing.sql_files.push((name, path));
+            }
+        }
+        Ok(listing)
+    }
 }
 
 fn contains_sql(dir: &Path) -> bool {

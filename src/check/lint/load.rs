@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::rules::{MISNAMED_FILE, Rule};
 use crate::check::Finding;
 use crate::error::CliError;
 use crate::migrations::MigrationCatalog;
-use crate::migrations::catalog::{Source, file_name_problem};
+use crate::migrations::catalog::{Listing, Source, file_name_problem};
 
 /// The catalog of the correctly named files, and a finding for each file refinery would skip.
 pub struct Loaded {
@@ -22,25 +22,14 @@ pub fn load(dir: Option<&Path>) -> Result<Loaded> {
     let Some(dir) = dir else {
         return Ok(Loaded { catalog: MigrationCatalog::embedded()?, findings: Vec::new() });
     };
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        CliError::usage(format!("cannot read the migrations folder {}: {e}", dir.display()))
-            .with_hint("pass an existing folder with --migrations or set [migrations] dir in rehab.toml")
-    })?;
+    let listing = Listing::of(dir)?;
     let mut files = Vec::new();
     let mut findings = Vec::new();
-    for entry in entries {
-        let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if path.is_dir() {
-            if holds_sql(&path) {
-                let why = "a sub-folder with .sql files: refinery would run them as forward migrations".to_string();
-                findings.push(file_finding(&path.display().to_string(), MISNAMED_FILE, why));
-            }
-            continue;
-        }
-        if !name.to_ascii_lowercase().ends_with(".sql") {
-            continue;
-        }
+    for path in &listing.sql_subfolders {
+        let why = "a sub-folder with .sql files: refinery would run them as forward migrations".to_string();
+        findings.push(file_finding(&path.display().to_string(), MISNAMED_FILE, why));
+    }
+    for (name, path) in listing.sql_files {
         if let Some(why) = file_name_problem(&name) {
             findings.push(file_finding(&path.display().to_string(), MISNAMED_FILE, why));
             continue;
@@ -78,13 +67,4 @@ pub fn file_finding(file: &str, rule: &'static Rule, message: String) -> Finding
         message,
         hint: rule.fix.to_string(),
     }
-}
-
-fn holds_sql(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|rd| {
-        rd.filter_map(Result::ok).any(|e| {
-            let p = e.path();
-            (p.is_dir() && holds_sql(&p)) || p.to_string_lossy().to_ascii_lowercase().ends_with(".sql")
-        })
-    })
 }
