@@ -57,9 +57,12 @@ pub fn run(cli: &Cli) -> Result<()> {
             | Command::Check(_)
     );
     // An exported REHAB_FLEET is for the commands that run on databases; `new` only writes files.
-    if let Some(fleet) = settings.fleet.as_ref().filter(|_| !matches!(cli.command, Command::New(_))) {
+    // Taken out of the settings: each member's settings are a copy of the rest.
+    if !matches!(cli.command, Command::New(_))
+        && let Some(fleet) = settings.fleet.take()
+    {
         let job = commands::fleet::MemberJob { command: &cli.command, name: command, changes_schema };
-        return run_fleet(&cli.global, &settings, fleet, &job);
+        return run_fleet(&cli.global, &settings, &fleet, &job);
     }
     if changes_schema && let Some(direct) = &settings.direct_conn {
         // Every message and report of the run then names the target it really works on.

@@ -142,7 +142,6 @@ impl Settings {
         if let Some(p) = &member.seed_profile {
             s.seed_profile.clone_from(p);
         }
-        s.fleet = None;
         s.output = self.output.member();
         s
     }
