@@ -9,7 +9,7 @@ use anyhow::Result;
 use postgres::Client;
 
 use super::scratch::Scratch;
-use super::snapshot::{self, Difference, Reader, Snapshot};
+use super::snapshot::{self, Difference, Snapshot, Tracker};
 use super::{Change, ProofEntry, ProofStatus};
 use crate::ctx::Ctx;
 use crate::error::CliError;
@@ -33,13 +33,14 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
     let mut scratch = Scratch::create(ctx, "proof")?;
     let client = scratch.client();
     apply::ensure_history_table(client)?;
-    let reader = Reader::new(client)?;
+    let mut tracker = Tracker::start(client)?;
     let mut entries = Vec::with_capacity(count);
-    // The schema as it stands, when known: the second up's snapshot is the next migration's "before".
-    let mut current: Option<Snapshot> = None;
+    // Whether scripts ran since the tracker's last step: the second up's snapshot is the next migration's
+    // "before", and migrations that are only applied are caught up with in one step.
+    let mut stale = false;
     for (i, m) in catalog.migrations.iter().enumerate() {
         if !checked(m) {
-            current = None;
+            stale = true;
             if let Err(e) = apply::apply_one(client, m) {
                 stop_if_interrupted()?;
                 entries.push(failed(m, "up", &e, Vec::new()));
@@ -48,15 +49,16 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
             }
             continue;
         }
-        let before = match current.take() {
-            Some(s) => s,
-            None => reader.take(client)?,
-        };
+        if stale {
+            tracker.step(client)?;
+            stale = false;
+        }
+        let before = tracker.current().clone();
         let took = Instant::now();
-        let proved = prove_one(client, &reader, m, &before);
+        let proved = prove_one(client, &mut tracker, m, &before);
         // An interrupt drops the scratch database under the running script: its error is not a finding.
         stop_if_interrupted()?;
-        let (entry, after_redo) = proved?;
+        let entry = proved?;
         ctx.out().detail(&format!(
             "proved V{} {}: {} ({} ms)",
             m.version,
@@ -70,7 +72,6 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
             stopped(ctx, &catalog.migrations[i + 1..]);
             break;
         }
-        current = after_redo;
     }
     ctx.out().status(&format!(
         "proved {} of {count} down script(s) in {:.1} s",
@@ -80,22 +81,16 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
     Ok(entries)
 }
 
-/// Up, down, up again for one migration, from the schema `before` it. Returns the entry and, when every
-/// script ran, the schema after the second up.
-fn prove_one(
-    client: &mut Client,
-    reader: &Reader,
-    m: &Migration,
-    before: &Snapshot,
-) -> Result<(ProofEntry, Option<Snapshot>)> {
+/// Up, down, up again for one migration, from the schema `before` it; the tracker follows each script.
+fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: &Snapshot) -> Result<ProofEntry> {
     if let Err(e) = apply::apply_one(client, m) {
-        return Ok((failed(m, "up", &e, Vec::new()), None));
+        return Ok(failed(m, "up", &e, Vec::new()));
     }
-    let built = reader.take(client)?;
+    let built = tracker.step(client)?.clone();
     if let Err(e) = undo(client, m) {
-        return Ok((failed(m, "down", &e, Vec::new()), None));
+        return Ok(failed(m, "down", &e, Vec::new()));
     }
-    let after_down = snapshot::compare(before, &reader.take(client)?);
+    let after_down = snapshot::compare(before, tracker.step(client)?);
     let mut objects: Vec<String> = after_down.iter().map(after_down_line).collect();
     let mut status = if after_down.iter().any(|d| d.change != Change::Added) {
         ProofStatus::Changed
@@ -110,16 +105,14 @@ fn prove_one(
         if status != ProofStatus::Ok {
             entry.status = status;
         }
-        return Ok((entry, None));
+        return Ok(entry);
     }
-    let rebuilt = reader.take(client)?;
-    let after_redo = snapshot::compare(&built, &rebuilt);
+    let after_redo = snapshot::compare(&built, tracker.step(client)?);
     if !after_redo.is_empty() {
         status = ProofStatus::Changed;
         objects.extend(after_redo.iter().map(after_redo_line));
     }
-    let entry = ProofEntry { version: m.version, name: m.name.clone(), status, objects, error: None };
-    Ok((entry, Some(rebuilt)))
+    Ok(ProofEntry { version: m.version, name: m.name.clone(), status, objects, error: None })
 }
 
 /// Runs the down script as `rehab rollback` does: in a transaction with the deletion of its history row,

@@ -3,8 +3,10 @@
 //! name and hold their definition as named attributes, so two snapshots compare object by object into
 //! added, removed and changed, with what changed.
 
+mod census;
 mod diff;
 mod query;
+mod tracker;
 
 use std::collections::BTreeMap;
 
@@ -12,6 +14,7 @@ use anyhow::{Context, Result};
 use postgres::{Client, Statement};
 
 pub use diff::{Difference, compare};
+pub use tracker::Tracker;
 
 /// What identifies an object across databases: its kind (`table`, `column`, `enum`, ...) and its qualified
 /// name (`public.t.c`; functions with their argument types). Never an OID.
@@ -48,7 +51,8 @@ impl Reader {
         // Prepared under the search path it runs with, so the server need not analyse it again each time.
         let mut tx = client.transaction().context("could not start the catalog snapshot")?;
         tx.batch_execute("SET LOCAL search_path = pg_catalog").context("could not set up the catalog snapshot")?;
-        let statement = tx.prepare(query::SNAPSHOT_SQL).context("could not prepare the catalog snapshot query")?;
+        let statement =
+            tx.prepare(&query::snapshot_sql(false)).context("could not prepare the catalog snapshot query")?;
         tx.commit().context("could not end the catalog snapshot")?;
         Ok(Self { statement })
     }
@@ -63,13 +67,19 @@ impl Reader {
         tx.commit().context("could not end the catalog snapshot")?;
         let mut objects = BTreeMap::new();
         for row in rows {
-            let def: &str = row.get(2);
-            let def: Definition =
-                serde_json::from_str(def).context("the catalog snapshot returned an unreadable definition")?;
-            objects.insert(ObjectKey { kind: row.get(0), name: row.get(1) }, def);
+            let (key, def, _) = object(&row)?;
+            objects.insert(key, def);
         }
         Ok(Snapshot { objects })
     }
+}
+
+/// One row of the snapshot query: the object, its definition and the unit it belongs to.
+fn object(row: &postgres::Row) -> Result<(ObjectKey, Definition, String)> {
+    let def: &str = row.get(2);
+    let def: Definition =
+        serde_json::from_str(def).context("the catalog snapshot returned an unreadable definition")?;
+    Ok((ObjectKey { kind: row.get(0), name: row.get(1) }, def, row.get(3)))
 }
 
 /// One snapshot of the connected database (for a connection that takes only one).

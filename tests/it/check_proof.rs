@@ -10,7 +10,7 @@ use crate::support::{Exit, Rehab, Run, TestDb};
 
 /// Runs `rehab --migrations DIR check ARGS --format json` and returns the run and the rehab process id,
 /// which names its scratch databases (`rehab_check_<pid>_...`).
-fn check(db: &TestDb, dir: Option<&std::path::Path>, args: &[&str]) -> (Run, u32) {
+pub(crate) fn check(db: &TestDb, dir: Option<&std::path::Path>, args: &[&str]) -> (Run, u32) {
     let mut cmd = db.rehab(&[]);
     if let Some(dir) = dir {
         cmd = cmd.arg("--migrations").arg(dir);
@@ -31,14 +31,14 @@ fn scratch_left(db: &TestDb, pid: u32) -> Vec<String> {
 }
 
 #[track_caller]
-fn assert_scratch_gone(db: &TestDb, pid: u32) {
+pub(crate) fn assert_scratch_gone(db: &TestDb, pid: u32) {
     let left = scratch_left(db, pid);
     assert!(left.is_empty(), "scratch database(s) left behind: {left:?}");
 }
 
 /// The proof entry of `version`, which must be there.
 #[track_caller]
-fn entry(run: &Run, version: i64) -> Value {
+pub(crate) fn entry(run: &Run, version: i64) -> Value {
     let json = run.json();
     let proof = json["proof"].as_array().unwrap_or_else(|| panic!("no proof in:\n{}", run.stdout));
     proof
@@ -52,7 +52,7 @@ fn versions(run: &Run) -> Vec<i64> {
     run.json()["proof"].as_array().unwrap().iter().map(|e| e["version"].as_i64().unwrap()).collect()
 }
 
-fn objects(e: &Value) -> Vec<String> {
+pub(crate) fn objects(e: &Value) -> Vec<String> {
     e["objects"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_string()).collect()
 }
 

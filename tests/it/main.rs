@@ -4,6 +4,7 @@ mod support;
 
 mod check_lint;
 mod check_proof;
+mod check_tracker;
 mod cli;
 mod colour;
 mod completions;

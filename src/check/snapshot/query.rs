@@ -18,10 +18,12 @@ WITH ns AS (
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname <> 'refinery_schema_history'
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
-), objects(kind, name, def) AS (
-  SELECT 'schema', ns.nspname, jsonb_build_object('comment', (SELECT description FROM pg_description WHERE objoid = ns.oid AND classoid = 'pg_namespace'::regclass AND objsubid = 0))
+    AND @@r(c.oid)
+), objects(kind, name, def, unit) AS (
+  SELECT 'schema', ns.nspname, jsonb_build_object('comment', (SELECT description FROM pg_description WHERE objoid = ns.oid AND classoid = 'pg_namespace'::regclass AND objsubid = 0)),
+    'n' || ns.oid
   FROM ns
-  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = ns.oid)
+  WHERE @@n(ns.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = ns.oid)
 UNION ALL
   SELECT CASE rel.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
            WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' ELSE 'foreign table' END,
@@ -46,7 +48,8 @@ UNION ALL
         format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
         CASE WHEN s.seqcycle THEN ' cycle' END) END,
       'owned by', own.col,
-      'comment', (SELECT description FROM pg_description WHERE objoid = c.oid AND classoid = 'pg_class'::regclass AND objsubid = 0))
+      'comment', (SELECT description FROM pg_description WHERE objoid = c.oid AND classoid = 'pg_class'::regclass AND objsubid = 0)),
+    'r' || rel.oid
   -- Joined, not looked up per row: a correlated lookup scans pg_sequence once per relation.
   FROM rel JOIN pg_class c ON c.oid = rel.oid LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
   LEFT JOIN (
@@ -69,14 +72,16 @@ UNION ALL
       'collation', CASE WHEN a.attcollation <> t.typcollation THEN
         (SELECT cn.nspname || '.' || co.collname FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
          WHERE co.oid = a.attcollation) END,
-      'comment', (SELECT description FROM pg_description WHERE objoid = a.attrelid AND classoid = 'pg_class'::regclass AND objsubid = a.attnum))
+      'comment', (SELECT description FROM pg_description WHERE objoid = a.attrelid AND classoid = 'pg_class'::regclass AND objsubid = a.attnum)),
+    'r' || rel.oid
   FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
   WHERE rel.relkind IN ('r', 'p', 'f')
 UNION ALL
   SELECT 'constraint', rel.qname || '.' || con.conname,
-    jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0))
+    jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0)),
+    'r' || rel.oid
   FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid
   -- A foreign key to a partitioned table has one row per referenced partition, all of the same name on
   -- the same table: the parent row stands for them.
@@ -84,9 +89,10 @@ UNION ALL
              AND con.conrelid = (SELECT p.conrelid FROM pg_constraint p WHERE p.oid = con.conparentid))
 UNION ALL
   SELECT 'constraint', ns.nspname || '.' || t.typname || '.' || con.conname,
-    jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0))
+    jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0)),
+    't' || t.oid
   FROM pg_constraint con JOIN pg_type t ON t.oid = con.contypid JOIN ns ON ns.oid = t.typnamespace
-  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+  WHERE @@t(t.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
 UNION ALL
   SELECT 'index', ns.nspname || '.' || ic.relname,
     jsonb_build_object(
@@ -94,7 +100,8 @@ UNION ALL
       'table', rel.qname,
       'invalid', CASE WHEN NOT i.indisvalid THEN 'true' END,
       'clustered', CASE WHEN i.indisclustered THEN 'true' END,
-      'comment', (SELECT description FROM pg_description WHERE objoid = ic.oid AND classoid = 'pg_class'::regclass AND objsubid = 0))
+      'comment', (SELECT description FROM pg_description WHERE objoid = ic.oid AND classoid = 'pg_class'::regclass AND objsubid = 0)),
+    'r' || rel.oid
   FROM pg_index i JOIN rel ON rel.oid = i.indrelid
   JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
 UNION ALL
@@ -112,10 +119,11 @@ UNION ALL
          FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
       'subtype', CASE WHEN t.typtype = 'r' THEN
         (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END,
-      'comment', (SELECT description FROM pg_description WHERE objoid = t.oid AND classoid = 'pg_type'::regclass AND objsubid = 0))
+      'comment', (SELECT description FROM pg_description WHERE objoid = t.oid AND classoid = 'pg_type'::regclass AND objsubid = 0)),
+    't' || t.oid
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
   LEFT JOIN pg_class tc ON tc.oid = t.typrelid
-  WHERE (t.typrelid = 0 OR tc.relkind = 'c') AND t.typtype <> 'm'
+  WHERE @@t(t.oid) AND (t.typrelid = 0 OR tc.relkind = 'c') AND t.typtype <> 'm'
     AND NOT EXISTS (SELECT 1 FROM pg_type arr WHERE arr.typarray = t.oid)
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
 UNION ALL
@@ -126,15 +134,17 @@ UNION ALL
       'aggregate', (SELECT format('sfunc %s stype %s finalfunc %s initcond %s', g.aggtransfn::regproc,
                       format_type(g.aggtranstype, NULL), g.aggfinalfn::regproc, g.agginitval)
                     FROM pg_aggregate g WHERE g.aggfnoid = p.oid),
-      'comment', (SELECT description FROM pg_description WHERE objoid = p.oid AND classoid = 'pg_proc'::regclass AND objsubid = 0))
+      'comment', (SELECT description FROM pg_description WHERE objoid = p.oid AND classoid = 'pg_proc'::regclass AND objsubid = 0)),
+    'p' || p.oid
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+  WHERE @@p(p.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
 UNION ALL
   SELECT 'trigger', rel.qname || '.' || tg.tgname,
     jsonb_build_object(
       'definition', pg_get_triggerdef(tg.oid),
       'enabled', CASE tg.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END,
-      'comment', (SELECT description FROM pg_description WHERE objoid = tg.oid AND classoid = 'pg_trigger'::regclass AND objsubid = 0))
+      'comment', (SELECT description FROM pg_description WHERE objoid = tg.oid AND classoid = 'pg_trigger'::regclass AND objsubid = 0)),
+    'r' || rel.oid
   FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid
   WHERE NOT tg.tgisinternal
 UNION ALL
@@ -145,37 +155,67 @@ UNION ALL
       'roles', (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END, ', ' ORDER BY 1)
                 FROM unnest(pol.polroles) r),
       'using', pg_get_expr(pol.polqual, pol.polrelid),
-      'with check', pg_get_expr(pol.polwithcheck, pol.polrelid))
+      'with check', pg_get_expr(pol.polwithcheck, pol.polrelid)),
+    'r' || rel.oid
   FROM pg_policy pol JOIN rel ON rel.oid = pol.polrelid
 UNION ALL
-  SELECT 'rule', rel.qname || '.' || ru.rulename, jsonb_build_object('definition', pg_get_ruledef(ru.oid))
+  SELECT 'rule', rel.qname || '.' || ru.rulename, jsonb_build_object('definition', pg_get_ruledef(ru.oid)), 'r' || rel.oid
   FROM pg_rewrite ru JOIN rel ON rel.oid = ru.ev_class
   WHERE ru.rulename <> '_RETURN'
 UNION ALL
   SELECT 'statistics', ns.nspname || '.' || st.stxname,
-    jsonb_build_object('definition', pg_get_statisticsobjdef(st.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = st.oid AND classoid = 'pg_statistic_ext'::regclass AND objsubid = 0))
+    jsonb_build_object('definition', pg_get_statisticsobjdef(st.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = st.oid AND classoid = 'pg_statistic_ext'::regclass AND objsubid = 0)),
+    'r' || st.stxrelid
   FROM pg_statistic_ext st JOIN ns ON ns.oid = st.stxnamespace
+  WHERE @@r(st.stxrelid)
 UNION ALL
   -- Every column but the OIDs and the owner, as text: the catalog's columns differ between majors.
   SELECT 'collation', ns.nspname || '.' || co.collname,
-    (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(co) - 'oid' - 'collnamespace' - 'collowner'))
+    (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(co) - 'oid' - 'collnamespace' - 'collowner')),
+    'o' || co.oid
   FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
-  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)
+  WHERE @@o(co.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)
 UNION ALL
   SELECT 'event trigger', et.evtname,
     jsonb_build_object('event', et.evtevent, 'function', et.evtfoid::regprocedure::text, 'enabled', et.evtenabled::text,
-      'tags', array_to_string(et.evttags, ', '))
+      'tags', array_to_string(et.evttags, ', ')),
+    'e' || et.oid
   FROM pg_event_trigger et
-  WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = et.oid)
+  WHERE @@e(et.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = et.oid)
 UNION ALL
   SELECT 'publication', pb.pubname,
     (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(pb) - 'oid' - 'pubowner'))
       || jsonb_build_object('tables', (SELECT string_agg(pt.schemaname || '.' || pt.tablename, ', ' ORDER BY 1)
-                                       FROM pg_publication_tables pt WHERE pt.pubname = pb.pubname))
+                                       FROM pg_publication_tables pt WHERE pt.pubname = pb.pubname)),
+    'b' || pb.oid
   FROM pg_publication pb
+  WHERE @@b(pb.oid)
 UNION ALL
-  SELECT 'extension', e.extname, jsonb_build_object('version', e.extversion, 'schema', n.nspname)
+  SELECT 'extension', e.extname, jsonb_build_object('version', e.extversion, 'schema', n.nspname), 'x' || e.oid
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+  WHERE @@x(e.oid)
 )
-SELECT kind, name, jsonb_strip_nulls(def)::text FROM objects
+SELECT kind, name, jsonb_strip_nulls(def)::text, unit FROM objects
 ";
+
+/// The unit kinds a snapshot's objects belong to, in the order of the partial query's parameters: every
+/// object is read again with the rest of its unit. `r` a relation with its columns, constraints, indexes,
+/// triggers, policies, rules and statistics; `t` a type with its domain constraints; `p` a function; `n` a
+/// schema; `o` a collation; `e` an event trigger; `b` a publication; `x` an extension.
+pub const UNIT_KINDS: [char; 8] = ['r', 't', 'p', 'n', 'o', 'e', 'b', 'x'];
+
+/// The snapshot query: of every object (`partial` false), or of the units whose OIDs the eight `oid[]`
+/// parameters list, one array per kind of [`UNIT_KINDS`].
+pub fn snapshot_sql(partial: bool) -> String {
+    let mut sql = SNAPSHOT_SQL.to_string();
+    for (i, kind) in UNIT_KINDS.iter().enumerate() {
+        let token = format!("@@{kind}(");
+        while let Some(start) = sql.find(&token) {
+            let end = start + sql[start..].find(')').expect("a unit filter closes its parenthesis");
+            let column = &sql[start + token.len()..end];
+            let filter = if partial { format!("{column} = ANY(${}::oid[])", i + 1) } else { "TRUE".to_string() };
+            sql.replace_range(start..=end, &filter);
+        }
+    }
+    sql
+}

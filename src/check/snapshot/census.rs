@@ -1,0 +1,243 @@
+//! What changed in the catalogs since a mark, for the incremental snapshot: every catalog row written by a
+//! transaction at or after the mark (its `xmin`), mapped to the unit of the snapshot it belongs to, with the
+//! units whose objects reference a changed one (`pg_depend`: a renamed column changes the text of a foreign
+//! key on another table), and a count of each catalog whose deletions matter, since a deleted row leaves no
+//! `xmin` behind. The tracker compares the counts with the rows it knows and lists a catalog again when a
+//! row went missing.
+
+/// A catalog whose rows the tracker counts and knows by key: `select` is `(key, cls, obj)` of a row of
+/// `table`, where `(cls, obj)` is the object the row belongs to (mapped to a unit by [`UNIT_OF`]); `filter`
+/// leaves out the rows of the system's own objects.
+pub struct Counted {
+    pub name: &'static str,
+    select: &'static str,
+    table: &'static str,
+    filter: &'static str,
+}
+
+impl Counted {
+    /// Its rows, written at or after the mark when `written` (the mark is the CTE `mark` of the query).
+    fn rows(&self, written: bool) -> String {
+        let (select, table, filter) = (self.select, self.table, self.filter);
+        let name = self.name;
+        let since = if written { " AND age(xmin) <= (SELECT age FROM mark)" } else { "" };
+        format!("SELECT '{name}'::text, {select} FROM {table} WHERE ({filter}){since}")
+    }
+}
+
+/// Catalogs whose rows can be deleted while the object they describe stays (a dropped index, constraint,
+/// trigger or comment leaves its table's rows as they were), and the roots whose deletion removes a unit.
+/// Rows deleted only with their object (columns, index rows, enum ranges) are not counted: the object's
+/// root row goes with them.
+pub const COUNTED: &[Counted] = &[
+    Counted {
+        name: "pg_class",
+        select: "oid::text, 'pg_class'::regclass::oid, oid",
+        table: "pg_class",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_type",
+        select: "oid::text, 'pg_type'::regclass::oid, oid",
+        table: "pg_type",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_proc",
+        select: "oid::text, 'pg_proc'::regclass::oid, oid",
+        table: "pg_proc",
+        filter: "oid >= 16384",
+    },
+    // Every schema and extension, `public` and `plpgsql` included, whose OIDs are below the first user OID.
+    Counted {
+        name: "pg_namespace",
+        select: "oid::text, 'pg_namespace'::regclass::oid, oid",
+        table: "pg_namespace",
+        filter: "TRUE",
+    },
+    Counted {
+        name: "pg_extension",
+        select: "oid::text, 'pg_extension'::regclass::oid, oid",
+        table: "pg_extension",
+        filter: "TRUE",
+    },
+    Counted {
+        name: "pg_collation",
+        select: "oid::text, 'pg_collation'::regclass::oid, oid",
+        table: "pg_collation",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_event_trigger",
+        select: "oid::text, 'pg_event_trigger'::regclass::oid, oid",
+        table: "pg_event_trigger",
+        filter: "TRUE",
+    },
+    Counted {
+        name: "pg_publication",
+        select: "oid::text, 'pg_publication'::regclass::oid, oid",
+        table: "pg_publication",
+        filter: "TRUE",
+    },
+    Counted {
+        name: "pg_publication_rel",
+        select: "oid::text, 'pg_publication'::regclass::oid, prpubid",
+        table: "pg_publication_rel",
+        filter: "TRUE",
+    },
+    Counted {
+        name: "pg_publication_namespace",
+        select: "oid::text, 'pg_publication'::regclass::oid, pnpubid",
+        table: "pg_publication_namespace",
+        filter: "TRUE",
+    },
+    Counted {
+        name: "pg_constraint",
+        select: "oid::text, 'pg_constraint'::regclass::oid, oid",
+        table: "pg_constraint",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_attrdef",
+        select: "oid::text, 'pg_class'::regclass::oid, adrelid",
+        table: "pg_attrdef",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_trigger",
+        select: "oid::text, 'pg_class'::regclass::oid, tgrelid",
+        table: "pg_trigger",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_policy",
+        select: "oid::text, 'pg_class'::regclass::oid, polrelid",
+        table: "pg_policy",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_rewrite",
+        select: "oid::text, 'pg_class'::regclass::oid, ev_class",
+        table: "pg_rewrite",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_statistic_ext",
+        select: "oid::text, 'pg_class'::regclass::oid, stxrelid",
+        table: "pg_statistic_ext",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_enum",
+        select: "oid::text, 'pg_type'::regclass::oid, enumtypid",
+        table: "pg_enum",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_inherits",
+        select: "inhrelid || '.' || inhseqno, 'pg_class'::regclass::oid, inhrelid",
+        table: "pg_inherits",
+        filter: "inhrelid >= 16384",
+    },
+    // Comments on user objects and on schemas (`public` is older than the first user OID).
+    Counted {
+        name: "pg_description",
+        select: "classoid || '.' || objoid || '.' || objsubid, classoid, objoid",
+        table: "pg_description",
+        filter: "objoid >= 16384 OR classoid = 'pg_namespace'::regclass",
+    },
+    // The dependencies a snapshot reads: a sequence's owning column, and extension membership (whose
+    // objects the snapshot leaves out).
+    Counted {
+        name: "pg_depend",
+        select: "concat_ws('.', classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype), classid, objid",
+        table: "pg_depend",
+        filter: "objid >= 16384 AND (deptype = 'e' OR (classid = 'pg_class'::regclass AND refclassid = 'pg_class'::regclass AND refobjsubid > 0 AND deptype IN ('a', 'i')))",
+    },
+];
+
+/// Rows changed, never deleted on their own: only what they belong to matters. Each is `(cls, obj)` of a
+/// row of the table, then the table and the filter.
+const WRITTEN: &[(&str, &str, &str)] = &[
+    // Compared as a number, so the server scans the table instead of walking thousands of index entries.
+    ("'pg_class'::regclass::oid, attrelid", "pg_attribute", "attrelid::int8 >= 16384"),
+    ("'pg_class'::regclass::oid, indexrelid", "pg_index", "indexrelid >= 16384"),
+    ("'pg_class'::regclass::oid, seqrelid", "pg_sequence", "seqrelid >= 16384"),
+    ("'pg_type'::regclass::oid, rngtypid", "pg_range", "rngtypid >= 16384"),
+    ("'pg_proc'::regclass::oid, aggfnoid", "pg_aggregate", "aggfnoid >= 16384"),
+];
+
+/// The unit (`r16402`, `t16410`, ...) of the object `(cls, obj)`, or NULL for one no snapshot shows (a
+/// TOAST table) or one that no longer exists. An index belongs to its table, a table's row type and
+/// array to the table, an array type to its element, a comment or a dependency to what it is on.
+const UNIT_OF: &str = "CASE cls
+  WHEN 'pg_class'::regclass THEN (SELECT CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT 'r' || i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid)
+      WHEN c.relkind = 'c' THEN 't' || c.reltype WHEN c.relkind = 't' THEN NULL ELSE 'r' || c.oid END
+    FROM pg_class c WHERE c.oid = obj)
+  WHEN 'pg_type'::regclass THEN (SELECT CASE WHEN e.typrelid <> 0 AND ec.relkind <> 'c' THEN 'r' || e.typrelid ELSE 't' || e.oid END
+    FROM pg_type t JOIN pg_type e ON e.oid = CASE WHEN t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type a WHERE a.oid = t.typelem AND a.typarray = t.oid) THEN t.typelem ELSE t.oid END
+    LEFT JOIN pg_class ec ON ec.oid = e.typrelid WHERE t.oid = obj)
+  WHEN 'pg_proc'::regclass THEN 'p' || obj
+  WHEN 'pg_namespace'::regclass THEN 'n' || obj
+  WHEN 'pg_collation'::regclass THEN 'o' || obj
+  WHEN 'pg_event_trigger'::regclass THEN 'e' || obj
+  WHEN 'pg_publication'::regclass THEN 'b' || obj
+  WHEN 'pg_extension'::regclass THEN 'x' || obj
+  WHEN 'pg_attrdef'::regclass THEN (SELECT 'r' || adrelid FROM pg_attrdef WHERE oid = obj)
+  WHEN 'pg_constraint'::regclass THEN (SELECT CASE WHEN conrelid <> 0 THEN 'r' || conrelid ELSE 't' || contypid END FROM pg_constraint WHERE oid = obj)
+  WHEN 'pg_trigger'::regclass THEN (SELECT 'r' || tgrelid FROM pg_trigger WHERE oid = obj)
+  WHEN 'pg_policy'::regclass THEN (SELECT 'r' || polrelid FROM pg_policy WHERE oid = obj)
+  WHEN 'pg_rewrite'::regclass THEN (SELECT 'r' || ev_class FROM pg_rewrite WHERE oid = obj)
+  WHEN 'pg_statistic_ext'::regclass THEN (SELECT 'r' || stxrelid FROM pg_statistic_ext WHERE oid = obj)
+  WHEN 'pg_publication_rel'::regclass THEN (SELECT 'b' || prpubid FROM pg_publication_rel WHERE oid = obj)
+  WHEN 'pg_publication_namespace'::regclass THEN (SELECT 'b' || pnpubid FROM pg_publication_namespace WHERE oid = obj)
+END";
+
+/// Every row of the counted catalogs (`$1`: their names, NULL for all) as `(catalog, key, unit)`: what the
+/// tracker knows at its start, and how it finds which rows of a catalog went missing.
+pub fn listing_sql() -> String {
+    let rows: Vec<String> = COUNTED.iter().map(|c| c.rows(false)).collect();
+    format!(
+        "SELECT cat, key, {UNIT_OF} FROM ({}) AS rows(cat, key, cls, obj) WHERE $1::text[] IS NULL OR cat = ANY($1::text[])",
+        rows.join("\n  UNION ALL ")
+    )
+}
+
+/// What changed at or after the mark (`$1`, a transaction ID as text), as `(tag, catalog, key, unit)` rows:
+/// `row` for a written row of a counted catalog (its key) or of another one (no key), `dependent` for an
+/// object that references a written one, and `count` for how many rows a counted catalog has now (in `key`).
+pub fn changes_sql() -> String {
+    let mut written: Vec<String> = COUNTED.iter().map(|c| c.rows(true)).collect();
+    written.extend(WRITTEN.iter().map(|(select, table, filter)| {
+        format!("SELECT NULL::text, NULL::text, {select} FROM {table} WHERE {filter} AND age(xmin) <= (SELECT age FROM mark)")
+    }));
+    let counts: Vec<String> = COUNTED
+        .iter()
+        .map(|c| {
+            format!("SELECT 'count', '{}', (SELECT count(*) FROM {} WHERE {})::text, NULL", c.name, c.table, c.filter)
+        })
+        .collect();
+    format!(
+        "WITH mark AS MATERIALIZED (SELECT age($1::text::xid) AS age),
+written(cat, key, cls, obj) AS MATERIALIZED (
+  {written}
+), touched(tag, cat, key, cls, obj) AS (
+  SELECT 'row', cat, key, cls, obj FROM written
+  UNION ALL
+  SELECT DISTINCT 'dependent', NULL, NULL, d.classid, d.objid
+  FROM (SELECT DISTINCT cls, obj FROM written) w JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.obj
+)
+SELECT tag, cat, key, {UNIT_OF} FROM touched
+UNION ALL {counts}",
+        written = written.join("\n  UNION ALL "),
+        counts = counts.join("\n  UNION ALL ")
+    )
+}
+
+/// How many times the system catalogs were vacuumed, and how many vacuums run in this database now: a vacuum
+/// may freeze the rows it passes, which then read as older than any mark, so the tracker reads everything
+/// again when either moved.
+pub const VACUUM_SQL: &str = "SELECT
+  (SELECT sum(pg_stat_get_vacuum_count(c.oid) + pg_stat_get_autovacuum_count(c.oid)) FROM pg_class c
+   WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r')::bigint,
+  (SELECT count(*) FROM pg_stat_progress_vacuum v WHERE v.datid = (SELECT oid FROM pg_database WHERE datname = current_database()))";

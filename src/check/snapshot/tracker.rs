@@ -1,0 +1,268 @@
+//! The incremental snapshot behind the proof: one full snapshot at the start, then after each script only
+//! the units (a table with its parts, a type, a function, ...) whose catalog rows the script wrote, deleted,
+//! or whose referenced objects it changed are read again. Reading every definition again after every script
+//! was most of the proof's time; this reads a few. Whatever it cannot follow cheaply (a renamed schema, a
+//! vacuum that may have frozen the rows it passed) makes it read everything again. Debug builds (the test
+//! suite) compare each incremental snapshot with a full one and fail on any difference.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::{Context, Result, bail};
+use postgres::{Client, Statement, Transaction};
+
+use super::census::{self, COUNTED};
+use super::{ObjectKey, Snapshot, object, query};
+
+/// A unit as the queries write it: its kind letter and OID (`r16402`).
+type Unit = String;
+
+/// The schema of one connection's database as of its last step, and what is needed to follow it.
+pub struct Tracker {
+    current: Snapshot,
+    units: HashMap<Unit, Vec<ObjectKey>>,
+    /// Every row of the counted catalogs, by catalog then key, with the unit it belongs to.
+    rows: HashMap<&'static str, HashMap<String, Option<Unit>>>,
+    /// The oldest transaction that may have written since the last step.
+    mark: i64,
+    vacuums: i64,
+    statements: Statements,
+    /// The settings of each snapshot transaction (see [`begin`]).
+    setup: &'static str,
+}
+
+struct Statements {
+    full: Statement,
+    partial: Statement,
+    listing: Statement,
+    changes: Statement,
+    vacuum: Statement,
+}
+
+impl Tracker {
+    /// Prepares the queries and reads the whole schema once.
+    pub fn start(client: &mut Client) -> Result<Self> {
+        let version: i32 = client
+            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .context("could not read the server's version")?
+            .get(0);
+        // Statistics are read live only where the setting exists (15 and later); before, they are the
+        // collector's, which a vacuum reports to when it ends.
+        let setup = if version >= 150_000 { SETUP_15 } else { SETUP };
+        let mut tx = begin(client, setup)?;
+        let statements = Statements {
+            full: tx.prepare(&query::snapshot_sql(false))?,
+            partial: tx.prepare(&query::snapshot_sql(true))?,
+            listing: tx.prepare(&census::listing_sql())?,
+            changes: tx.prepare(&census::changes_sql())?,
+            vacuum: tx.prepare(census::VACUUM_SQL)?,
+        };
+        tx.commit()?;
+        let mut tracker = Self {
+            current: Snapshot::default(),
+            units: HashMap::new(),
+            rows: HashMap::new(),
+            mark: 0,
+            vacuums: 0,
+            statements,
+            setup,
+        };
+        tracker.read_everything(client)?;
+        Ok(tracker)
+    }
+
+    /// The schema as of the last step.
+    pub fn current(&self) -> &Snapshot {
+        &self.current
+    }
+
+    /// Follows what was written since the last step and returns the schema now.
+    pub fn step(&mut self, client: &mut Client) -> Result<&Snapshot> {
+        let mut tx = begin(client, self.setup)?;
+        let mark = snapshot_xmin(&mut tx)?;
+        let (vacuums, running) = vacuum_state(&mut tx, &self.statements.vacuum)?;
+        if running > 0 || vacuums != self.vacuums {
+            drop(tx);
+            self.read_everything(client)?;
+            return Ok(&self.current);
+        }
+        let Some(dirty) = self.changed_units(&mut tx)? else {
+            drop(tx);
+            self.read_everything(client)?;
+            return Ok(&self.current);
+        };
+        self.read_units(&mut tx, &dirty)?;
+        verify(&mut tx, &self.statements.full, &self.current)?;
+        tx.commit().context("could not end the catalog snapshot")?;
+        self.mark = mark;
+        Ok(&self.current)
+    }
+
+    /// A full snapshot and listing, in one transaction, as the new starting point.
+    fn read_everything(&mut self, client: &mut Client) -> Result<()> {
+        let mut tx = begin(client, self.setup)?;
+        self.mark = snapshot_xmin(&mut tx)?;
+        self.vacuums = vacuum_state(&mut tx, &self.statements.vacuum)?.0;
+        self.current = Snapshot::default();
+        self.units.clear();
+        let rows = tx.query(&self.statements.full, &[]).context("could not read the catalogs for a snapshot")?;
+        self.insert(&rows)?;
+        self.rows = listing(&mut tx, &self.statements.listing, None)?;
+        tx.commit().context("could not end the catalog snapshot")?;
+        Ok(())
+    }
+
+    /// The units to read again, or `None` when only reading everything will do (a schema that existed was
+    /// changed: every name in it may read differently now).
+    fn changed_units(&mut self, tx: &mut Transaction<'_>) -> Result<Option<BTreeSet<Unit>>> {
+        let mark = (self.mark % (1_i64 << 32)).to_string();
+        let rows =
+            tx.query(&self.statements.changes, &[&mark]).context("could not read what changed in the catalogs")?;
+        let mut dirty = BTreeSet::new();
+        let mut counts = Vec::new();
+        for row in &rows {
+            let (tag, cat, key, unit): (&str, Option<&str>, Option<&str>, Option<String>) =
+                (row.get(0), row.get(1), row.get(2), row.get(3));
+            match (tag, cat, key) {
+                ("row", Some(cat), Some(key)) => {
+                    let known = self.rows.get_mut(cat).context("a counted catalog the tracker does not know")?;
+                    let before = known.insert(key.to_string(), unit.clone());
+                    if before.is_some() && cat == "pg_namespace" {
+                        return Ok(None);
+                    }
+                    dirty.extend(before.flatten());
+                }
+                ("count", Some(cat), Some(n)) => counts.push((cat, n.parse::<usize>().ok())),
+                ("row" | "dependent", _, _) => {}
+                _ => bail!("the catalog changes query returned an unexpected row ({tag})"),
+            }
+            if tag != "count" {
+                dirty.extend(unit);
+            }
+        }
+        // Every row now is either known from before or was just written: a count below the known rows means
+        // some were deleted.
+        let short: Vec<String> = counts
+            .into_iter()
+            .filter(|(cat, n)| *n != Some(self.rows.get(*cat).map_or(0, HashMap::len)))
+            .map(|(cat, _)| cat.to_string())
+            .collect();
+        if !short.is_empty() {
+            self.relist(tx, &short, &mut dirty)?;
+        }
+        Ok(Some(dirty))
+    }
+
+    /// Lists the catalogs whose counts say a row went missing: the units of the missing rows are dirty.
+    fn relist(&mut self, tx: &mut Transaction<'_>, cats: &[String], dirty: &mut BTreeSet<Unit>) -> Result<()> {
+        let fresh = listing(tx, &self.statements.listing, Some(cats))?;
+        for (cat, now) in fresh {
+            if let Some(before) = self.rows.insert(cat, now) {
+                let now = &self.rows[cat];
+                dirty.extend(before.into_iter().filter(|(k, _)| !now.contains_key(k)).filter_map(|(_, u)| u));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the dirty units again and puts their objects in place of the ones they had.
+    fn read_units(&mut self, tx: &mut Transaction<'_>, dirty: &BTreeSet<Unit>) -> Result<()> {
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        let mut oids: Vec<Vec<u32>> = vec![Vec::new(); query::UNIT_KINDS.len()];
+        for unit in dirty {
+            let mut chars = unit.chars();
+            let kind = chars.next().and_then(|k| query::UNIT_KINDS.iter().position(|u| *u == k));
+            let oid = chars.as_str().parse::<u32>().ok();
+            let (Some(kind), Some(oid)) = (kind, oid) else { bail!("the catalog changes query returned unit {unit}") };
+            oids[kind].push(oid);
+            for key in self.units.remove(unit).unwrap_or_default() {
+                self.current.objects.remove(&key);
+            }
+        }
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            oids.iter().map(|o| o as &(dyn postgres::types::ToSql + Sync)).collect();
+        let rows =
+            tx.query(&self.statements.partial, &params).context("could not read the changed objects for a snapshot")?;
+        self.insert(&rows)
+    }
+
+    fn insert(&mut self, rows: &[postgres::Row]) -> Result<()> {
+        for row in rows {
+            let (key, def, unit) = object(row)?;
+            self.units.entry(unit).or_default().push(key.clone());
+            self.current.objects.insert(key, def);
+        }
+        Ok(())
+    }
+}
+
+/// The settings of a snapshot transaction: `search_path = pg_catalog` (as the full snapshot reads), and
+/// prepared queries planned once (the server would otherwise plan the changes query again on each of its
+/// first five runs); from 15 on, statistics read live, not cached for the transaction.
+const SETUP: &str = "SET LOCAL search_path = pg_catalog; SET LOCAL plan_cache_mode = force_generic_plan";
+const SETUP_15: &str = "SET LOCAL search_path = pg_catalog; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL stats_fetch_consistency = none";
+
+/// A read-only snapshot transaction with `setup`.
+fn begin<'a>(client: &'a mut Client, setup: &str) -> Result<Transaction<'a>> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .context("could not start the catalog snapshot")?;
+    tx.batch_execute(setup).context("could not set up the catalog snapshot")?;
+    Ok(tx)
+}
+
+/// The oldest transaction still running when this transaction's snapshot was taken: anything it did not
+/// see was written by that one or a later one.
+fn snapshot_xmin(tx: &mut Transaction<'_>) -> Result<i64> {
+    let row = tx
+        .query_one("SELECT txid_snapshot_xmin(txid_current_snapshot())", &[])
+        .context("could not read the transaction snapshot")?;
+    Ok(row.get(0))
+}
+
+fn vacuum_state(tx: &mut Transaction<'_>, statement: &Statement) -> Result<(i64, i64)> {
+    let row = tx.query_one(statement, &[]).context("could not read the catalogs' vacuum counts")?;
+    Ok((row.get::<_, Option<i64>>(0).unwrap_or(0), row.get(1)))
+}
+
+/// The rows of the counted catalogs named (all when `None`), by catalog then key.
+fn listing(
+    tx: &mut Transaction<'_>,
+    statement: &Statement,
+    cats: Option<&[String]>,
+) -> Result<HashMap<&'static str, HashMap<String, Option<Unit>>>> {
+    let rows = tx.query(statement, &[&cats]).context("could not list the catalogs for a snapshot")?;
+    let mut out: HashMap<&'static str, HashMap<String, Option<Unit>>> = COUNTED
+        .iter()
+        .filter(|c| cats.is_none_or(|cats| cats.iter().any(|n| n == c.name)))
+        .map(|c| (c.name, HashMap::new()))
+        .collect();
+    for row in rows {
+        let cat: &str = row.get(0);
+        let counted = COUNTED.iter().find(|c| c.name == cat).context("the listing returned an unknown catalog")?;
+        out.entry(counted.name).or_default().insert(row.get(1), row.get(2));
+    }
+    Ok(out)
+}
+
+/// In debug builds, the incremental snapshot must equal a full one read in the same transaction.
+fn verify(tx: &mut Transaction<'_>, full: &Statement, current: &Snapshot) -> Result<()> {
+    if !cfg!(debug_assertions) {
+        return Ok(());
+    }
+    let mut objects = BTreeMap::new();
+    for row in tx.query(full, &[])? {
+        let (key, def, _) = object(&row)?;
+        objects.insert(key, def);
+    }
+    let diffs = super::compare(&Snapshot { objects }, current);
+    if !diffs.is_empty() {
+        let lines: Vec<String> = diffs.iter().map(|d| format!("{} {:?} {}", d.key, d.change, d.detail)).collect();
+        bail!("the incremental catalog snapshot differs from a full one (a bug in rehab):\n  {}", lines.join("\n  "));
+    }
+    Ok(())
+}
