@@ -24,6 +24,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The same run for a thread of its own (a context is not shared between threads): same settings and
+    /// command, and the sessions already found kept.
+    pub fn for_worker(&self) -> Self {
+        Self {
+            settings: self.settings.clone(),
+            command: self.command,
+            changes_schema: self.changes_schema,
+            kept_sessions: self.kept_sessions.clone(),
+        }
+    }
+
     pub fn out(&self) -> &Output {
         &self.settings.output
     }

@@ -17,35 +17,142 @@ use crate::interrupt;
 use crate::migrations::sql_error::ScriptError;
 use crate::migrations::{Migration, MigrationCatalog, apply, rollback};
 
-/// Proves the migrations above `after` (all of them when `None`) in a scratch database on the target's server,
+/// Proves the migrations above `after` (all of them when `None`) in scratch databases on the target's server,
 /// dropped afterwards. Migrations at or below `after`, and those without a usable down script (the lint
 /// reports those), are applied once and not listed. A failing script ends the proof: the later migrations
-/// build on it.
+/// build on it. A long proof is split into consecutive ranges proved side by side, each in its own scratch
+/// database brought to the range's start by applying the migrations before it.
 pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Result<Vec<ProofEntry>> {
     let checked = |m: &Migration| after.is_none_or(|a| m.version > a) && m.reversible();
-    let count = catalog.migrations.iter().filter(|m| checked(m)).count();
+    let marks: Vec<bool> = catalog.migrations.iter().map(checked).collect();
+    let count = marks.iter().filter(|c| **c).count();
     if count == 0 {
         let scope = after.map_or_else(String::new, |v| format!(" above V{v}, the target's version,"));
         ctx.out().status(&format!("proof: nothing to prove: no migration{scope} has a down script"));
         return Ok(Vec::new());
     }
     let started = Instant::now();
+    let ranges = split(&marks, workers(count));
+    let results: Vec<Result<Range>> = if ranges.len() == 1 {
+        vec![prove_range(ctx, catalog, &marks, 0..marks.len())]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .map(|range| {
+                    let worker = ctx.for_worker();
+                    let (marks, range) = (&marks, range.clone());
+                    scope.spawn(move || prove_range(&worker, catalog, marks, range))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        })
+    };
+    let entries = merge(ctx, catalog, results)?;
+    ctx.out().status(&format!(
+        "proved {} of {count} down script(s) in {:.1} s{}",
+        entries.len(),
+        started.elapsed().as_secs_f64(),
+        if ranges.len() > 1 { format!(" ({} scratch databases side by side)", ranges.len()) } else { String::new() }
+    ));
+    Ok(entries)
+}
+
+/// What one range's proof found: its entries, and where it stopped (the index of the migration after the
+/// one that failed), if it did.
+struct Range {
+    entries: Vec<ProofEntry>,
+    stopped_at: Option<usize>,
+}
+
+/// The ranges' entries in order, up to the first failure: what a single proof from the start would list.
+fn merge(ctx: &Ctx, catalog: &MigrationCatalog, results: Vec<Result<Range>>) -> Result<Vec<ProofEntry>> {
+    let mut entries = Vec::new();
+    for result in results {
+        let range = result?;
+        entries.extend(range.entries);
+        if let Some(next) = range.stopped_at {
+            stopped(ctx, &catalog.migrations[next..]);
+            break;
+        }
+    }
+    Ok(entries)
+}
+
+/// How many scratch databases prove side by side: one per core up to four, and only for a proof long
+/// enough to repay building each one's starting point.
+fn workers(count: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    cores.min(4).min(count / 10).max(1)
+}
+
+/// Consecutive ranges of the migrations, one per worker, of about equal cost: a range pays for applying
+/// every migration before it (about a fifth of proving one, which runs three scripts and three snapshots)
+/// and for proving its own checked ones, so later ranges get fewer.
+fn split(checked: &[bool], workers: usize) -> Vec<std::ops::Range<usize>> {
+    const APPLY: f64 = 0.2;
+    let cost = |start: usize, end: usize| {
+        let proved = checked[start..end].iter().filter(|c| **c).count();
+        start as f64 * APPLY + proved as f64
+    };
+    // The largest per-range budget whose greedy ranges still leave migrations over, found by bisection.
+    let ranges_for = |budget: f64| {
+        let mut ranges = Vec::new();
+        let mut start = 0;
+        while start < checked.len() && ranges.len() < workers {
+            let mut end = start + 1;
+            while end < checked.len() && cost(start, end + 1) <= budget {
+                end += 1;
+            }
+            ranges.push(start..end);
+            start = end;
+        }
+        (ranges, start)
+    };
+    let (mut low, mut high) = (0.0, cost(0, checked.len()));
+    for _ in 0..40 {
+        let mid = f64::midpoint(low, high);
+        if ranges_for(mid).1 < checked.len() { low = mid } else { high = mid }
+    }
+    let (mut ranges, _) = ranges_for(high);
+    if let Some(last) = ranges.last_mut() {
+        last.end = checked.len();
+    }
+    ranges
+}
+
+/// Proves the checked migrations of `range` in a scratch database of its own, after applying every
+/// migration before the range.
+fn prove_range(
+    ctx: &Ctx,
+    catalog: &MigrationCatalog,
+    checked: &[bool],
+    range: std::ops::Range<usize>,
+) -> Result<Range> {
     let mut scratch = Scratch::create(ctx, "proof")?;
     let client = scratch.client();
     apply::ensure_history_table(client)?;
+    let mut entries = Vec::new();
+    for m in &catalog.migrations[..range.start] {
+        if let Err(e) = apply::apply_one(client, m) {
+            stop_if_interrupted()?;
+            // An earlier range proves this one and stops at it; this is only reached if it applied there.
+            entries.push(failed(m, "up", &e, Vec::new()));
+            return Ok(Range { entries, stopped_at: Some(range.start) });
+        }
+    }
     let mut tracker = Tracker::start(client)?;
-    let mut entries = Vec::with_capacity(count);
     // Whether scripts ran since the tracker's last step: the second up's snapshot is the next migration's
     // "before", and migrations that are only applied are caught up with in one step.
     let mut stale = false;
-    for (i, m) in catalog.migrations.iter().enumerate() {
-        if !checked(m) {
+    for i in range {
+        let m = &catalog.migrations[i];
+        if !checked[i] {
             stale = true;
             if let Err(e) = apply::apply_one(client, m) {
                 stop_if_interrupted()?;
                 entries.push(failed(m, "up", &e, Vec::new()));
-                stopped(ctx, &catalog.migrations[i + 1..]);
-                break;
+                return Ok(Range { entries, stopped_at: Some(i + 1) });
             }
             continue;
         }
@@ -69,16 +176,10 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
         let stop = entry.error.is_some();
         entries.push(entry);
         if stop {
-            stopped(ctx, &catalog.migrations[i + 1..]);
-            break;
+            return Ok(Range { entries, stopped_at: Some(i + 1) });
         }
     }
-    ctx.out().status(&format!(
-        "proved {} of {count} down script(s) in {:.1} s",
-        entries.len(),
-        started.elapsed().as_secs_f64()
-    ));
-    Ok(entries)
+    Ok(Range { entries, stopped_at: None })
 }
 
 /// Up, down, up again for one migration, from the schema `before` it; the tracker follows each script.
@@ -191,5 +292,29 @@ fn label(status: ProofStatus) -> &'static str {
         ProofStatus::Failed => "failed",
         ProofStatus::Leftover => "leftover",
         ProofStatus::Changed => "changed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn ranges_cover_every_migration_once_and_later_ones_are_shorter() {
+        let all = vec![true; 200];
+        let ranges = split(&all, 2);
+        assert_eq!(ranges.len(), 2);
+        assert_eq!((ranges[0].start, ranges[1].end), (0, 200));
+        assert_eq!(ranges[0].end, ranges[1].start);
+        // The second range also applies the first one's migrations: it proves fewer.
+        assert!(ranges[0].len() > ranges[1].len(), "{ranges:?}");
+        assert_eq!(split(&all, 1), vec![std::ops::Range { start: 0, end: 200 }]);
+        // Migrations only applied (already on the target) cost the first range nothing to prove.
+        let mut pending = vec![false; 150];
+        pending.extend([true; 40]);
+        let ranges = split(&pending, 4);
+        assert_eq!(ranges.first().map(|r| r.start), Some(0));
+        assert_eq!(ranges.last().map(|r| r.end), Some(190));
+        assert!(ranges.windows(2).all(|w| w[0].end == w[1].start && !w[1].is_empty()), "{ranges:?}");
     }
 }

@@ -193,19 +193,32 @@ const UNIT_OF: &str = "CASE cls
   WHEN 'pg_publication_namespace'::regclass THEN (SELECT 'b' || pnpubid FROM pg_publication_namespace WHERE oid = obj)
 END";
 
-/// Every row of the counted catalogs (`$1`: their names, NULL for all) as `(catalog, key, unit)`: what the
-/// tracker knows at its start, and how it finds which rows of a catalog went missing.
+/// Every row of the counted catalogs as `(catalog, key, unit)`: what the tracker knows at its start.
 pub fn listing_sql() -> String {
     let rows: Vec<String> = COUNTED.iter().map(|c| c.rows(false)).collect();
-    format!(
-        "SELECT cat, key, {UNIT_OF} FROM ({}) AS rows(cat, key, cls, obj) WHERE $1::text[] IS NULL OR cat = ANY($1::text[])",
-        rows.join("\n  UNION ALL ")
-    )
+    format!("SELECT cat, key, {UNIT_OF} FROM ({}) AS rows(cat, key, cls, obj)", rows.join("\n  UNION ALL "))
+}
+
+/// The keys of the rows of the counted catalogs `$1` names, as `(catalog, key)`: how the tracker finds which
+/// rows went missing (it knows their units). Each catalog not named is skipped before it is read.
+pub fn keys_sql() -> String {
+    let rows: Vec<String> = COUNTED
+        .iter()
+        .map(|c| {
+            format!(
+                "SELECT '{0}'::text, {1} FROM {2} WHERE '{0}' = ANY($1::text[]) AND ({3})",
+                c.name, c.select, c.table, c.filter
+            )
+        })
+        .collect();
+    format!("SELECT cat, key FROM ({}) AS rows(cat, key, cls, obj)", rows.join("\n  UNION ALL "))
 }
 
 /// What changed at or after the mark (`$1`, a transaction ID as text), as `(tag, catalog, key, unit)` rows:
 /// `row` for a written row of a counted catalog (its key) or of another one (no key), `dependent` for an
-/// object that references a written one, and `count` for how many rows a counted catalog has now (in `key`).
+/// object that references a written one, `count` for how many rows a counted catalog has now (in `key`),
+/// `mark` for the oldest transaction running when this query's snapshot was taken (in `key`: the next
+/// step's mark), and `vacuum` for [`VACUUM`]'s two counts (in `key` and `unit`).
 pub fn changes_sql() -> String {
     let mut written: Vec<String> = COUNTED.iter().map(|c| c.rows(true)).collect();
     written.extend(WRITTEN.iter().map(|(select, table, filter)| {
@@ -228,7 +241,9 @@ written(cat, key, cls, obj) AS MATERIALIZED (
   FROM (SELECT DISTINCT cls, obj FROM written) w JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.obj
 )
 SELECT tag, cat, key, {UNIT_OF} FROM touched
-UNION ALL {counts}",
+UNION ALL {counts}
+UNION ALL SELECT 'mark', NULL, txid_snapshot_xmin(txid_current_snapshot())::text, NULL
+UNION ALL SELECT 'vacuum', NULL, v.catalogs::text, v.running::text FROM ({VACUUM}) AS v(catalogs, running)",
         written = written.join("\n  UNION ALL "),
         counts = counts.join("\n  UNION ALL ")
     )
@@ -237,7 +252,7 @@ UNION ALL {counts}",
 /// How many times the system catalogs were vacuumed, and how many vacuums run in this database now: a vacuum
 /// may freeze the rows it passes, which then read as older than any mark, so the tracker reads everything
 /// again when either moved.
-pub const VACUUM_SQL: &str = "SELECT
-  (SELECT sum(pg_stat_get_vacuum_count(c.oid) + pg_stat_get_autovacuum_count(c.oid)) FROM pg_class c
+pub const VACUUM: &str = "SELECT
+  (SELECT coalesce(sum(pg_stat_get_vacuum_count(c.oid) + pg_stat_get_autovacuum_count(c.oid)), 0) FROM pg_class c
    WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r')::bigint,
   (SELECT count(*) FROM pg_stat_progress_vacuum v WHERE v.datid = (SELECT oid FROM pg_database WHERE datname = current_database()))";

@@ -22,7 +22,8 @@ pub struct Tracker {
     units: HashMap<Unit, Vec<ObjectKey>>,
     /// Every row of the counted catalogs, by catalog then key, with the unit it belongs to.
     rows: HashMap<&'static str, HashMap<String, Option<Unit>>>,
-    /// The oldest transaction that may have written since the last step.
+    /// The oldest transaction that may have written since the last step (as `txid_current_snapshot`
+    /// gives it, with its epoch).
     mark: i64,
     vacuums: i64,
     statements: Statements,
@@ -34,8 +35,17 @@ struct Statements {
     full: Statement,
     partial: Statement,
     listing: Statement,
+    keys: Statement,
     changes: Statement,
-    vacuum: Statement,
+    /// The mark and the vacuum count of a new starting point.
+    start: Statement,
+}
+
+/// What one step found: the units to read again, the counted catalogs that lost rows, the next mark.
+struct Changes {
+    dirty: BTreeSet<Unit>,
+    short: Vec<&'static str>,
+    mark: i64,
 }
 
 impl Tracker {
@@ -53,8 +63,12 @@ impl Tracker {
             full: tx.prepare(&query::snapshot_sql(false))?,
             partial: tx.prepare(&query::snapshot_sql(true))?,
             listing: tx.prepare(&census::listing_sql())?,
+            keys: tx.prepare(&census::keys_sql())?,
             changes: tx.prepare(&census::changes_sql())?,
-            vacuum: tx.prepare(census::VACUUM_SQL)?,
+            start: tx.prepare(&format!(
+                "SELECT txid_snapshot_xmin(txid_current_snapshot()), v.catalogs FROM ({}) AS v(catalogs, running)",
+                census::VACUUM
+            ))?,
         };
         tx.commit()?;
         let mut tracker = Self {
@@ -78,48 +92,50 @@ impl Tracker {
     /// Follows what was written since the last step and returns the schema now.
     pub fn step(&mut self, client: &mut Client) -> Result<&Snapshot> {
         let mut tx = begin(client, self.setup)?;
-        let mark = snapshot_xmin(&mut tx)?;
-        let (vacuums, running) = vacuum_state(&mut tx, &self.statements.vacuum)?;
-        if running > 0 || vacuums != self.vacuums {
-            drop(tx);
-            self.read_everything(client)?;
-            return Ok(&self.current);
-        }
-        let Some(dirty) = self.changed_units(&mut tx)? else {
+        let mark = (self.mark % (1_i64 << 32)).to_string();
+        let rows =
+            tx.query(&self.statements.changes, &[&mark]).context("could not read what changed in the catalogs")?;
+        let Some(changes) = self.changes(&rows)? else {
             drop(tx);
             self.read_everything(client)?;
             return Ok(&self.current);
         };
+        let mut dirty = changes.dirty;
+        if !changes.short.is_empty() {
+            self.relist(&mut tx, &changes.short, &mut dirty)?;
+        }
         self.read_units(&mut tx, &dirty)?;
         verify(&mut tx, &self.statements.full, &self.current)?;
         tx.commit().context("could not end the catalog snapshot")?;
-        self.mark = mark;
+        self.mark = changes.mark;
         Ok(&self.current)
     }
 
     /// A full snapshot and listing, in one transaction, as the new starting point.
     fn read_everything(&mut self, client: &mut Client) -> Result<()> {
         let mut tx = begin(client, self.setup)?;
-        self.mark = snapshot_xmin(&mut tx)?;
-        self.vacuums = vacuum_state(&mut tx, &self.statements.vacuum)?.0;
+        let row = tx.query_one(&self.statements.start, &[]).context("could not read the transaction snapshot")?;
+        (self.mark, self.vacuums) = (row.get(0), row.get(1));
         self.current = Snapshot::default();
         self.units.clear();
         let rows = tx.query(&self.statements.full, &[]).context("could not read the catalogs for a snapshot")?;
         self.insert(&rows)?;
-        self.rows = listing(&mut tx, &self.statements.listing, None)?;
+        self.rows = COUNTED.iter().map(|c| (c.name, HashMap::new())).collect();
+        for row in tx.query(&self.statements.listing, &[]).context("could not list the catalogs for a snapshot")? {
+            let cat = counted(row.get(0))?;
+            self.rows.entry(cat).or_default().insert(row.get(1), row.get(2));
+        }
         tx.commit().context("could not end the catalog snapshot")?;
         Ok(())
     }
 
-    /// The units to read again, or `None` when only reading everything will do (a schema that existed was
-    /// changed: every name in it may read differently now).
-    fn changed_units(&mut self, tx: &mut Transaction<'_>) -> Result<Option<BTreeSet<Unit>>> {
-        let mark = (self.mark % (1_i64 << 32)).to_string();
-        let rows =
-            tx.query(&self.statements.changes, &[&mark]).context("could not read what changed in the catalogs")?;
-        let mut dirty = BTreeSet::new();
+    /// What the changes query says, with the rows it wrote recorded; `None` when only reading everything
+    /// will do: a vacuum of the catalogs ran or runs, or a schema that existed was changed (every name in it
+    /// may read differently now).
+    fn changes(&mut self, rows: &[postgres::Row]) -> Result<Option<Changes>> {
+        let mut changes = Changes { dirty: BTreeSet::new(), short: Vec::new(), mark: self.mark };
         let mut counts = Vec::new();
-        for row in &rows {
+        for row in rows {
             let (tag, cat, key, unit): (&str, Option<&str>, Option<&str>, Option<String>) =
                 (row.get(0), row.get(1), row.get(2), row.get(3));
             match (tag, cat, key) {
@@ -129,37 +145,54 @@ impl Tracker {
                     if before.is_some() && cat == "pg_namespace" {
                         return Ok(None);
                     }
-                    dirty.extend(before.flatten());
+                    changes.dirty.extend(before.flatten());
                 }
-                ("count", Some(cat), Some(n)) => counts.push((cat, n.parse::<usize>().ok())),
+                ("count", Some(cat), Some(n)) => counts.push((counted(cat)?, n.parse::<usize>().ok())),
+                ("mark", _, Some(mark)) => changes.mark = mark.parse().context("an unreadable transaction ID")?,
+                ("vacuum", _, Some(n)) => {
+                    let running = unit.as_deref().is_some_and(|r| r != "0");
+                    if running || n.parse::<i64>().ok() != Some(self.vacuums) {
+                        return Ok(None);
+                    }
+                    continue;
+                }
                 ("row" | "dependent", _, _) => {}
                 _ => bail!("the catalog changes query returned an unexpected row ({tag})"),
             }
             if tag != "count" {
-                dirty.extend(unit);
+                changes.dirty.extend(unit);
             }
         }
         // Every row now is either known from before or was just written: a count below the known rows means
         // some were deleted.
-        let short: Vec<String> = counts
+        changes.short = counts
             .into_iter()
             .filter(|(cat, n)| *n != Some(self.rows.get(*cat).map_or(0, HashMap::len)))
-            .map(|(cat, _)| cat.to_string())
+            .map(|(cat, _)| cat)
             .collect();
-        if !short.is_empty() {
-            self.relist(tx, &short, &mut dirty)?;
-        }
-        Ok(Some(dirty))
+        Ok(Some(changes))
     }
 
-    /// Lists the catalogs whose counts say a row went missing: the units of the missing rows are dirty.
-    fn relist(&mut self, tx: &mut Transaction<'_>, cats: &[String], dirty: &mut BTreeSet<Unit>) -> Result<()> {
-        let fresh = listing(tx, &self.statements.listing, Some(cats))?;
-        for (cat, now) in fresh {
-            if let Some(before) = self.rows.insert(cat, now) {
-                let now = &self.rows[cat];
-                dirty.extend(before.into_iter().filter(|(k, _)| !now.contains_key(k)).filter_map(|(_, u)| u));
-            }
+    /// Lists the keys of the catalogs whose counts say a row went missing: the units the missing rows
+    /// belonged to are dirty.
+    fn relist(&mut self, tx: &mut Transaction<'_>, cats: &[&'static str], dirty: &mut BTreeSet<Unit>) -> Result<()> {
+        let names: Vec<&str> = cats.to_vec();
+        let rows = tx.query(&self.statements.keys, &[&names]).context("could not list the catalogs for a snapshot")?;
+        let mut present: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
+        for row in &rows {
+            present.entry(counted(row.get(0))?).or_default().insert(row.get(1));
+        }
+        for cat in cats {
+            let (Some(known), now) = (self.rows.get_mut(cat), present.remove(cat).unwrap_or_default()) else {
+                continue;
+            };
+            known.retain(|key, unit| {
+                let kept = now.contains(key.as_str());
+                if !kept {
+                    dirty.extend(unit.clone());
+                }
+                kept
+            });
         }
         Ok(())
     }
@@ -215,38 +248,9 @@ fn begin<'a>(client: &'a mut Client, setup: &str) -> Result<Transaction<'a>> {
     Ok(tx)
 }
 
-/// The oldest transaction still running when this transaction's snapshot was taken: anything it did not
-/// see was written by that one or a later one.
-fn snapshot_xmin(tx: &mut Transaction<'_>) -> Result<i64> {
-    let row = tx
-        .query_one("SELECT txid_snapshot_xmin(txid_current_snapshot())", &[])
-        .context("could not read the transaction snapshot")?;
-    Ok(row.get(0))
-}
-
-fn vacuum_state(tx: &mut Transaction<'_>, statement: &Statement) -> Result<(i64, i64)> {
-    let row = tx.query_one(statement, &[]).context("could not read the catalogs' vacuum counts")?;
-    Ok((row.get::<_, Option<i64>>(0).unwrap_or(0), row.get(1)))
-}
-
-/// The rows of the counted catalogs named (all when `None`), by catalog then key.
-fn listing(
-    tx: &mut Transaction<'_>,
-    statement: &Statement,
-    cats: Option<&[String]>,
-) -> Result<HashMap<&'static str, HashMap<String, Option<Unit>>>> {
-    let rows = tx.query(statement, &[&cats]).context("could not list the catalogs for a snapshot")?;
-    let mut out: HashMap<&'static str, HashMap<String, Option<Unit>>> = COUNTED
-        .iter()
-        .filter(|c| cats.is_none_or(|cats| cats.iter().any(|n| n == c.name)))
-        .map(|c| (c.name, HashMap::new()))
-        .collect();
-    for row in rows {
-        let cat: &str = row.get(0);
-        let counted = COUNTED.iter().find(|c| c.name == cat).context("the listing returned an unknown catalog")?;
-        out.entry(counted.name).or_default().insert(row.get(1), row.get(2));
-    }
-    Ok(out)
+/// The name of a counted catalog, as the tracker keys it.
+fn counted(name: &str) -> Result<&'static str> {
+    COUNTED.iter().find(|c| c.name == name).map(|c| c.name).context("the catalog query returned an unknown catalog")
 }
 
 /// In debug builds, the incremental snapshot must equal a full one read in the same transaction.
