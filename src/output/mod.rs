@@ -87,9 +87,9 @@ impl Output {
 
 /// Runs `write` on a locked stdout and flushes. A closed pipe (`rehab show | head`) is not an error.
 fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
-    let stdout = io::stdout();
-    let mut lock = stdout.lock();
-    match write(&mut lock).and_then(|()| lock.flush()) {
+    // Buffered: stdout's own buffer writes each line out, one system call per table row on a long report.
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }

@@ -20,6 +20,8 @@ pub struct Stmt<'a> {
     pub column: u32,
     /// The first word, upper case (`CREATE`, `ALTER`, `SET`...).
     verb: String,
+    /// Whether the rules read this statement as a tree (see `read_by_rules`): decided once, `parse` asks each call.
+    read: bool,
     tokens: OnceCell<Vec<TokenWithSpan>>,
     parsed: OnceCell<Result<Statement, String>>,
 }
@@ -45,26 +47,9 @@ impl Stmt<'_> {
         self.tokens.get_or_init(|| tokens(&PostgreSqlDialect {}, self.sql))
     }
 
-    /// True for the statements the rules read as a tree: CREATE TABLE/INDEX/TYPE/SCHEMA, ALTER TABLE/TYPE, DROP.
-    pub fn read_by_rules(&self) -> bool {
-        let mut words = self.sql.split(|c: char| c.is_whitespace() || c == '(').filter(|w| !w.is_empty()).skip(1);
-        let mut next = || words.next().unwrap_or_default().to_ascii_uppercase();
-        match self.verb.as_str() {
-            "DROP" => true,
-            "ALTER" => matches!(next().as_str(), "TABLE" | "TYPE"),
-            "CREATE" => loop {
-                match next().as_str() {
-                    "UNIQUE" | "UNLOGGED" | "TEMP" | "TEMPORARY" | "GLOBAL" | "LOCAL" => {}
-                    w => break matches!(w, "TABLE" | "INDEX" | "TYPE" | "SCHEMA"),
-                }
-            },
-            _ => false,
-        }
-    }
-
     /// The parse of a statement the rules read: `None` for the others, `Some(Err)` when sqlparser cannot read it.
     pub fn parse(&self) -> Option<Result<&Statement, &str>> {
-        if !self.read_by_rules() {
+        if !self.read {
             return None;
         }
         let parsed = self.parsed.get_or_init(|| {
@@ -84,8 +69,7 @@ impl Stmt<'_> {
     /// a statement that does not mention the word is never tokenized for it.
     pub fn has_word(&self, word: &str) -> bool {
         let (sql, word_bytes) = (self.sql.as_bytes(), word.as_bytes());
-        sql.windows(word_bytes.len()).any(|w| w.eq_ignore_ascii_case(word_bytes))
-            && self.words().any(|w| w.eq_ignore_ascii_case(word))
+        contains_ignore_ascii_case(sql, word_bytes) && self.words().any(|w| w.eq_ignore_ascii_case(word))
     }
 
     /// False when no identifier of the statement can be longer than `max` bytes: no quoted identifier and no run of
@@ -163,6 +147,7 @@ pub fn statements(script: &str) -> Vec<Stmt<'_>> {
                 sql: s.sql,
                 line: to_u32(s.line as u64),
                 column,
+                read: read_by_rules(&verb, s.sql),
                 verb,
                 tokens: OnceCell::new(),
                 parsed: OnceCell::new(),
@@ -171,8 +156,40 @@ pub fn statements(script: &str) -> Vec<Stmt<'_>> {
         .collect()
 }
 
+/// CREATE TABLE/INDEX/TYPE/SCHEMA, ALTER TABLE/TYPE and DROP: the statements the rules read as a tree.
+fn read_by_rules(verb: &str, sql: &str) -> bool {
+    let mut words = sql.split(|c: char| c.is_whitespace() || c == '(').filter(|w| !w.is_empty()).skip(1);
+    let mut next = || words.next().unwrap_or_default().to_ascii_uppercase();
+    match verb {
+        "DROP" => true,
+        "ALTER" => matches!(next().as_str(), "TABLE" | "TYPE"),
+        "CREATE" => loop {
+            match next().as_str() {
+                "UNIQUE" | "UNLOGGED" | "TEMP" | "TEMPORARY" | "GLOBAL" | "LOCAL" => {}
+                w => break matches!(w, "TABLE" | "INDEX" | "TYPE" | "SCHEMA"),
+            }
+        },
+        _ => false,
+    }
+}
+
+/// `needle` in `haystack`, ASCII case ignored: the cheap test before tokenizing. A window is compared only where
+/// its first byte matches.
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else { return true };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    haystack.len() >= needle.len()
+        && (0..=haystack.len() - needle.len()).any(|i| {
+            (haystack[i] == lower || haystack[i] == upper) && haystack[i..i + needle.len()].eq_ignore_ascii_case(needle)
+        })
+}
+
 fn tokens(dialect: &PostgreSqlDialect, sql: &str) -> Vec<TokenWithSpan> {
-    let mut tokens = Tokenizer::new(dialect, sql).tokenize_with_location().unwrap_or_default();
+    // About one token (whitespace included) per three bytes: reserved, the vector does not grow a dozen times.
+    let mut tokens = Vec::with_capacity(sql.len() / 3 + 4);
+    if Tokenizer::new(dialect, sql).tokenize_with_location_into_buf(&mut tokens).is_err() {
+        tokens.clear();
+    }
     tokens.retain(|t| !matches!(t.token, Token::Whitespace(_)));
     tokens
 }

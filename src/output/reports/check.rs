@@ -16,12 +16,11 @@ const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Findings grouped by file, then the proof and drift tables when they ran, then one summary line.
 pub fn write_table(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
-    let mut files: Vec<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
-    files.dedup();
-    for file in files {
-        writeln!(out, "{file}")?;
+    // Findings come file by file (lint's order), so each run of one file is its table.
+    for group in report.findings.chunk_by(|a, b| a.file == b.file) {
+        writeln!(out, "{}", group[0].file)?;
         let mut t = table::new(&["At", "Severity", "Rule", "Finding", "Fix"]);
-        for f in report.findings.iter().filter(|f| f.file == file) {
+        for f in group {
             t.add_row(vec![
                 format!("{}:{}", f.line, f.column),
                 severity(f.severity).to_string(),
