@@ -87,10 +87,10 @@ fn workers(count: usize) -> usize {
 }
 
 /// Consecutive ranges of the migrations, one per worker, of about equal cost: a range pays for applying
-/// every migration before it (about a fifth of proving one, which runs three scripts and three snapshots)
+/// every migration before it (about a quarter of proving one, which runs three scripts and three snapshots)
 /// and for proving its own checked ones, so later ranges get fewer.
 fn split(checked: &[bool], workers: usize) -> Vec<std::ops::Range<usize>> {
-    const APPLY: f64 = 0.2;
+    const APPLY: f64 = 0.25;
     let cost = |start: usize, end: usize| {
         let proved = checked[start..end].iter().filter(|c| **c).count();
         start as f64 * APPLY + proved as f64

@@ -40,7 +40,7 @@ impl Scratch {
             interrupt::on_interrupt(move || {
                 // A CREATE DATABASE still running commits after a drop sent now, which would find nothing:
                 // wait for it to return first (the lock is held only around it).
-                let _created = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let _created = CREATING.write().unwrap_or_else(std::sync::PoisonError::into_inner);
                 out.status(&format!("interrupted: dropping scratch database {name}"));
                 if let Err(e) = drop_database(None, &info, &name, timeout) {
                     out.status(&leak_warning(&name, &e));
@@ -54,7 +54,7 @@ impl Scratch {
             )
         })?;
         {
-            let _creating = CREATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _creating = CREATING.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             create(&mut admin_client, &name)?;
         }
         let mut scratch = Self {
@@ -92,8 +92,9 @@ impl Drop for Scratch {
     }
 }
 
-/// Held around CREATE DATABASE, so an interrupt's drop runs only once the database it drops is committed.
-static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Held shared around each CREATE DATABASE (side-by-side proofs create theirs together) and exclusively by an
+/// interrupt's drop, which so runs only once every database being created is committed.
+static CREATING: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 fn create(admin_client: &mut Client, name: &str) -> Result<()> {
     admin_client.batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(name))).map_err(|e| {

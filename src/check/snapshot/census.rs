@@ -5,23 +5,33 @@
 //! `xmin` behind. The tracker compares the counts with the rows it knows and lists a catalog again when a
 //! row went missing.
 
-/// A catalog whose rows the tracker counts and knows by key: `select` is `(key, cls, obj)` of a row of
-/// `table`, where `(cls, obj)` is the object the row belongs to (mapped to a unit by [`UNIT_OF`]); `filter`
-/// leaves out the rows of the system's own objects.
+/// A catalog whose rows the tracker counts and knows by `key`: `(cls, obj)` is the object a row of `table`
+/// belongs to (mapped to a unit by [`UNIT_OF`]); `filter` leaves out the rows of the system's own objects.
 pub struct Counted {
     pub name: &'static str,
-    select: &'static str,
+    key: &'static str,
+    cls: &'static str,
+    obj: &'static str,
     table: &'static str,
     filter: &'static str,
 }
 
 impl Counted {
-    /// Its rows, written at or after the mark when `written` (the mark is the CTE `mark` of the query).
-    fn rows(&self, written: bool) -> String {
-        let (select, table, filter) = (self.select, self.table, self.filter);
-        let name = self.name;
-        let since = if written { " AND age(xmin) <= (SELECT age FROM mark)" } else { "" };
-        format!("SELECT '{name}'::text, {select} FROM {table} WHERE ({filter}){since}")
+    /// Its rows as `(catalog, key, cls, obj)`.
+    fn rows(&self) -> String {
+        let Self { name, key, cls, obj, table, filter } = self;
+        format!("SELECT '{name}'::text, {key}, {cls}, {obj} FROM {table} WHERE {filter}")
+    }
+
+    /// `(catalog, rows now, keys, classes, objects)` of the rows written at or after the mark (the CTE
+    /// `mark` of the query), in one pass over the catalog; a row's key is built only if it was written.
+    fn census(&self) -> String {
+        let Self { name, key, cls, obj, table, filter } = self;
+        format!(
+            "SELECT '{name}'::text, count(*), array_agg({key}) FILTER (WHERE new), array_agg({cls}) FILTER (WHERE new),
+    array_agg({obj}) FILTER (WHERE new)
+  FROM (SELECT *, age(xmin) <= (SELECT age FROM mark) AS new FROM {table} WHERE {filter}) AS {table}"
+        )
     }
 }
 
@@ -32,117 +42,155 @@ impl Counted {
 pub const COUNTED: &[Counted] = &[
     Counted {
         name: "pg_class",
-        select: "oid::text, 'pg_class'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_class'::regclass::oid",
+        obj: "oid",
         table: "pg_class",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_type",
-        select: "oid::text, 'pg_type'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_type'::regclass::oid",
+        obj: "oid",
         table: "pg_type",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_proc",
-        select: "oid::text, 'pg_proc'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_proc'::regclass::oid",
+        obj: "oid",
         table: "pg_proc",
         filter: "oid >= 16384",
     },
     // Every schema and extension, `public` and `plpgsql` included, whose OIDs are below the first user OID.
     Counted {
         name: "pg_namespace",
-        select: "oid::text, 'pg_namespace'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_namespace'::regclass::oid",
+        obj: "oid",
         table: "pg_namespace",
         filter: "TRUE",
     },
     Counted {
         name: "pg_extension",
-        select: "oid::text, 'pg_extension'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_extension'::regclass::oid",
+        obj: "oid",
         table: "pg_extension",
         filter: "TRUE",
     },
     Counted {
         name: "pg_collation",
-        select: "oid::text, 'pg_collation'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_collation'::regclass::oid",
+        obj: "oid",
         table: "pg_collation",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_event_trigger",
-        select: "oid::text, 'pg_event_trigger'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_event_trigger'::regclass::oid",
+        obj: "oid",
         table: "pg_event_trigger",
         filter: "TRUE",
     },
     Counted {
         name: "pg_publication",
-        select: "oid::text, 'pg_publication'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_publication'::regclass::oid",
+        obj: "oid",
         table: "pg_publication",
         filter: "TRUE",
     },
     Counted {
         name: "pg_publication_rel",
-        select: "oid::text, 'pg_publication'::regclass::oid, prpubid",
+        key: "oid::text",
+        cls: "'pg_publication'::regclass::oid",
+        obj: "prpubid",
         table: "pg_publication_rel",
         filter: "TRUE",
     },
     Counted {
         name: "pg_publication_namespace",
-        select: "oid::text, 'pg_publication'::regclass::oid, pnpubid",
+        key: "oid::text",
+        cls: "'pg_publication'::regclass::oid",
+        obj: "pnpubid",
         table: "pg_publication_namespace",
         filter: "TRUE",
     },
     Counted {
         name: "pg_constraint",
-        select: "oid::text, 'pg_constraint'::regclass::oid, oid",
+        key: "oid::text",
+        cls: "'pg_constraint'::regclass::oid",
+        obj: "oid",
         table: "pg_constraint",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_attrdef",
-        select: "oid::text, 'pg_class'::regclass::oid, adrelid",
+        key: "oid::text",
+        cls: "'pg_class'::regclass::oid",
+        obj: "adrelid",
         table: "pg_attrdef",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_trigger",
-        select: "oid::text, 'pg_class'::regclass::oid, tgrelid",
+        key: "oid::text",
+        cls: "'pg_class'::regclass::oid",
+        obj: "tgrelid",
         table: "pg_trigger",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_policy",
-        select: "oid::text, 'pg_class'::regclass::oid, polrelid",
+        key: "oid::text",
+        cls: "'pg_class'::regclass::oid",
+        obj: "polrelid",
         table: "pg_policy",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_rewrite",
-        select: "oid::text, 'pg_class'::regclass::oid, ev_class",
+        key: "oid::text",
+        cls: "'pg_class'::regclass::oid",
+        obj: "ev_class",
         table: "pg_rewrite",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_statistic_ext",
-        select: "oid::text, 'pg_class'::regclass::oid, stxrelid",
+        key: "oid::text",
+        cls: "'pg_class'::regclass::oid",
+        obj: "stxrelid",
         table: "pg_statistic_ext",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_enum",
-        select: "oid::text, 'pg_type'::regclass::oid, enumtypid",
+        key: "oid::text",
+        cls: "'pg_type'::regclass::oid",
+        obj: "enumtypid",
         table: "pg_enum",
         filter: "oid >= 16384",
     },
     Counted {
         name: "pg_inherits",
-        select: "inhrelid || '.' || inhseqno, 'pg_class'::regclass::oid, inhrelid",
+        key: "inhrelid || '.' || inhseqno",
+        cls: "'pg_class'::regclass::oid",
+        obj: "inhrelid",
         table: "pg_inherits",
         filter: "inhrelid >= 16384",
     },
     // Comments on user objects and on schemas (`public` is older than the first user OID).
     Counted {
         name: "pg_description",
-        select: "classoid || '.' || objoid || '.' || objsubid, classoid, objoid",
+        key: "classoid || '.' || objoid || '.' || objsubid",
+        cls: "classoid",
+        obj: "objoid",
         table: "pg_description",
         filter: "objoid >= 16384 OR classoid = 'pg_namespace'::regclass",
     },
@@ -150,7 +198,9 @@ pub const COUNTED: &[Counted] = &[
     // objects the snapshot leaves out).
     Counted {
         name: "pg_depend",
-        select: "concat_ws('.', classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype), classid, objid",
+        key: "concat_ws('.', classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)",
+        cls: "classid",
+        obj: "objid",
         table: "pg_depend",
         filter: "objid >= 16384 AND (deptype = 'e' OR (classid = 'pg_class'::regclass AND refclassid = 'pg_class'::regclass AND refobjsubid > 0 AND deptype IN ('a', 'i')))",
     },
@@ -195,7 +245,7 @@ END";
 
 /// Every row of the counted catalogs as `(catalog, key, unit)`: what the tracker knows at its start.
 pub fn listing_sql() -> String {
-    let rows: Vec<String> = COUNTED.iter().map(|c| c.rows(false)).collect();
+    let rows: Vec<String> = COUNTED.iter().map(Counted::rows).collect();
     format!("SELECT cat, key, {UNIT_OF} FROM ({}) AS rows(cat, key, cls, obj)", rows.join("\n  UNION ALL "))
 }
 
@@ -207,11 +257,11 @@ pub fn keys_sql() -> String {
         .map(|c| {
             format!(
                 "SELECT '{0}'::text, {1} FROM {2} WHERE '{0}' = ANY($1::text[]) AND ({3})",
-                c.name, c.select, c.table, c.filter
+                c.name, c.key, c.table, c.filter
             )
         })
         .collect();
-    format!("SELECT cat, key FROM ({}) AS rows(cat, key, cls, obj)", rows.join("\n  UNION ALL "))
+    format!("SELECT cat, key FROM ({}) AS rows(cat, key)", rows.join("\n  UNION ALL "))
 }
 
 /// What changed at or after the mark (`$1`, a transaction ID as text), as `(tag, catalog, key, unit)` rows:
@@ -220,20 +270,20 @@ pub fn keys_sql() -> String {
 /// `mark` for the oldest transaction running when this query's snapshot was taken (in `key`: the next
 /// step's mark), and `vacuum` for [`VACUUM`]'s two counts (in `key` and `unit`).
 pub fn changes_sql() -> String {
-    let mut written: Vec<String> = COUNTED.iter().map(|c| c.rows(true)).collect();
-    written.extend(WRITTEN.iter().map(|(select, table, filter)| {
-        format!("SELECT NULL::text, NULL::text, {select} FROM {table} WHERE {filter} AND age(xmin) <= (SELECT age FROM mark)")
-    }));
-    let counts: Vec<String> = COUNTED
+    let census: Vec<String> = COUNTED.iter().map(Counted::census).collect();
+    let written: Vec<String> = WRITTEN
         .iter()
-        .map(|c| {
-            format!("SELECT 'count', '{}', (SELECT count(*) FROM {} WHERE {})::text, NULL", c.name, c.table, c.filter)
+        .map(|(select, table, filter)| {
+            format!("SELECT NULL::text, NULL::text, {select} FROM {table} WHERE {filter} AND age(xmin) <= (SELECT age FROM mark)")
         })
         .collect();
     format!(
         "WITH mark AS MATERIALIZED (SELECT age($1::text::xid) AS age),
-written(cat, key, cls, obj) AS MATERIALIZED (
-  {written}
+census(cat, n, keys, clss, objs) AS MATERIALIZED (
+  {census}
+), written(cat, key, cls, obj) AS MATERIALIZED (
+  SELECT c.cat, u.key, u.cls, u.obj FROM census c, unnest(c.keys, c.clss, c.objs) AS u(key, cls, obj)
+  UNION ALL {written}
 ), touched(tag, cat, key, cls, obj) AS (
   SELECT 'row', cat, key, cls, obj FROM written
   UNION ALL
@@ -241,11 +291,11 @@ written(cat, key, cls, obj) AS MATERIALIZED (
   FROM (SELECT DISTINCT cls, obj FROM written) w JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.obj
 )
 SELECT tag, cat, key, {UNIT_OF} FROM touched
-UNION ALL {counts}
+UNION ALL SELECT 'count', cat, n::text, NULL FROM census
 UNION ALL SELECT 'mark', NULL, txid_snapshot_xmin(txid_current_snapshot())::text, NULL
 UNION ALL SELECT 'vacuum', NULL, v.catalogs::text, v.running::text FROM ({VACUUM}) AS v(catalogs, running)",
-        written = written.join("\n  UNION ALL "),
-        counts = counts.join("\n  UNION ALL ")
+        census = census.join("\n  UNION ALL "),
+        written = written.join("\n  UNION ALL ")
     )
 }
 

@@ -11,7 +11,7 @@ WITH ns AS (
   SELECT n.oid, n.nspname FROM pg_namespace n
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
-), ext AS (
+), ext AS NOT MATERIALIZED (
   SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), rel AS (
   SELECT c.oid, c.relkind, ns.nspname || '.' || c.relname AS qname
