@@ -127,6 +127,70 @@ fn an_event_trigger_left_behind_is_found() {
 }
 
 #[test]
+fn privileges_casts_operators_and_text_search_left_behind_are_found() {
+    let db = TestDb::new("proof_grants_casts");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text);"),
+            ("V1__notes.down.sql", "DROP TABLE notes;"),
+            (
+                "V2__extras.sql",
+                "GRANT SELECT ON notes TO PUBLIC;\n\
+                 CREATE FUNCTION notes_eq(a notes, b notes) RETURNS boolean LANGUAGE sql IMMUTABLE RETURN a.id = b.id;\n\
+                 CREATE OPERATOR === (LEFTARG = notes, RIGHTARG = notes, FUNCTION = notes_eq);\n\
+                 CREATE CAST (notes AS text) WITH INOUT AS ASSIGNMENT;\n\
+                 CREATE TEXT SEARCH CONFIGURATION notes_search (COPY = simple);",
+            ),
+            // Drops the function and the operator, forgets the rest.
+            ("V2__extras.down.sql", "DROP OPERATOR === (notes, notes); DROP FUNCTION notes_eq(notes, notes);"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    let v2 = entry(&run, 2);
+    assert_eq!(v2["status"], "changed", "{v2}");
+    let found = objects(&v2);
+    for expected in [
+        "table public.notes: privileges none -> public SELECT (after the down script)",
+        "cast public.notes AS text: left behind by the down script",
+        "text search configuration public.notes_search: left behind by the down script",
+    ] {
+        assert!(found.iter().any(|o| o == expected), "{expected} not in {found:?}");
+    }
+    assert!(!found.iter().any(|o| o.contains("operator")), "the down dropped the operator: {found:?}");
+    assert_eq!(entry(&run, 1)["status"], "ok", "{}", run.stdout);
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn a_down_that_moves_a_column_to_the_end_is_changed() {
+    let db = TestDb::new("proof_column_order");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__t.sql", "CREATE TABLE t (a int, b int, c int);"),
+            ("V1__t.down.sql", "DROP TABLE t;"),
+            ("V2__drop_b.sql", "ALTER TABLE t DROP COLUMN b;"),
+            ("V2__drop_b.down.sql", "ALTER TABLE t ADD COLUMN b int;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    let v2 = entry(&run, 2);
+    assert_eq!(v2["status"], "changed", "{v2}");
+    assert_eq!(
+        objects(&v2),
+        [
+            "column public.t.b: position 2 -> 3 (after the down script)",
+            "column public.t.c: position 3 -> 2 (after the down script)"
+        ],
+        "{v2}"
+    );
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
 fn a_down_that_leaves_an_enum_behind_is_leftover() {
     let db = TestDb::new("proof_leftover");
     let dir = db.fixture_dir(

@@ -1,6 +1,7 @@
 //! The proof's incremental snapshot against the changes it could miss: renames that change the text of
 //! objects elsewhere (a view, a foreign key, a publication, a partition), deletions that leave no catalog row
-//! behind (a comment, a default, an index, a trigger, a constraint, a sequence's owner), a renamed schema,
+//! behind (a comment, a default, an index, a trigger, a constraint, a sequence's owner, a text search
+//! mapping), grants and their revocation, a renamed schema,
 //! and no-transaction scripts. The test binary is a debug build, where every incremental snapshot is
 //! compared with a full one and any difference fails the run (exit 1): so every pair here proving `ok`,
 //! and the one broken pair being caught, is the incremental snapshot agreeing with the full one each step.
@@ -30,6 +31,10 @@ CREATE TABLE s.p_2026 PARTITION OF s.p FOR VALUES FROM ('2026-01-01') TO ('2027-
 CREATE TABLE s.parent (id int);
 CREATE TABLE s.child (id int, extra text) INHERITS (s.parent);
 CREATE PUBLICATION rehab_tracker_pub FOR TABLE s.a;
+CREATE FUNCTION s.same(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE RETURN a = b;
+CREATE OPERATOR s.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = s.same);
+CREATE CAST (s.pair AS text) WITH INOUT;
+CREATE TEXT SEARCH CONFIGURATION s.search (COPY = simple);
 ";
 
 const BASE_DOWN: &str = "DROP PUBLICATION rehab_tracker_pub; DROP SCHEMA s CASCADE;";
@@ -74,6 +79,22 @@ const PAIRS: &[(&str, &str, &str)] = &[
     ("no_inherit", "ALTER TABLE s.child NO INHERIT s.parent;", "ALTER TABLE s.child INHERIT s.parent;"),
     ("rename_function", "ALTER FUNCTION s.touch() RENAME TO stamp;", "ALTER FUNCTION s.stamp() RENAME TO touch;"),
     ("composite", "ALTER TYPE s.pair ADD ATTRIBUTE c date;", "ALTER TYPE s.pair DROP ATTRIBUTE c;"),
+    (
+        "grant",
+        "GRANT SELECT ON s.items TO PUBLIC; GRANT USAGE ON SCHEMA s TO PUBLIC;",
+        "REVOKE SELECT ON s.items FROM PUBLIC; REVOKE USAGE ON SCHEMA s FROM PUBLIC;",
+    ),
+    ("rename_pair", "ALTER TYPE s.pair RENAME TO couple;", "ALTER TYPE s.couple RENAME TO pair;"),
+    (
+        "rename_same",
+        "ALTER FUNCTION s.same(int, int) RENAME TO equal;",
+        "ALTER FUNCTION s.equal(int, int) RENAME TO same;",
+    ),
+    (
+        "ts_mapping",
+        "ALTER TEXT SEARCH CONFIGURATION s.search DROP MAPPING FOR asciiword;",
+        "ALTER TEXT SEARCH CONFIGURATION s.search ADD MAPPING FOR asciiword WITH simple;",
+    ),
     ("rename_schema", "ALTER SCHEMA s RENAME TO t;", "ALTER SCHEMA t RENAME TO s;"),
     (
         "concurrently",

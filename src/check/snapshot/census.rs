@@ -185,6 +185,38 @@ pub const COUNTED: &[Counted] = &[
         table: "pg_inherits",
         filter: "inhrelid >= 16384",
     },
+    Counted {
+        name: "pg_cast",
+        key: "oid::text",
+        cls: "'pg_cast'::regclass::oid",
+        obj: "oid",
+        table: "pg_cast",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_operator",
+        key: "oid::text",
+        cls: "'pg_operator'::regclass::oid",
+        obj: "oid",
+        table: "pg_operator",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_ts_config",
+        key: "oid::text",
+        cls: "'pg_ts_config'::regclass::oid",
+        obj: "oid",
+        table: "pg_ts_config",
+        filter: "oid >= 16384",
+    },
+    Counted {
+        name: "pg_ts_config_map",
+        key: "mapcfg || '.' || maptokentype || '.' || mapseqno",
+        cls: "'pg_ts_config'::regclass::oid",
+        obj: "mapcfg",
+        table: "pg_ts_config_map",
+        filter: "mapcfg >= 16384",
+    },
     // Comments on user objects and on schemas (`public` is older than the first user OID).
     Counted {
         name: "pg_description",
@@ -233,6 +265,9 @@ const UNIT_OF: &str = "CASE cls
   WHEN 'pg_event_trigger'::regclass THEN 'e' || obj
   WHEN 'pg_publication'::regclass THEN 'b' || obj
   WHEN 'pg_extension'::regclass THEN 'x' || obj
+  WHEN 'pg_cast'::regclass THEN 'c' || obj
+  WHEN 'pg_operator'::regclass THEN 'q' || obj
+  WHEN 'pg_ts_config'::regclass THEN 's' || obj
   WHEN 'pg_attrdef'::regclass THEN (SELECT 'r' || adrelid FROM pg_attrdef WHERE oid = obj)
   WHEN 'pg_constraint'::regclass THEN (SELECT CASE WHEN conrelid <> 0 THEN 'r' || conrelid ELSE 't' || contypid END FROM pg_constraint WHERE oid = obj)
   WHEN 'pg_trigger'::regclass THEN (SELECT 'r' || tgrelid FROM pg_trigger WHERE oid = obj)

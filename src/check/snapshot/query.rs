@@ -8,7 +8,7 @@
 /// database, whatever search path its role or database sets.
 pub const SNAPSHOT_SQL: &str = r"
 WITH ns AS (
-  SELECT n.oid, n.nspname FROM pg_namespace n
+  SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
 ), ext AS NOT MATERIALIZED (
@@ -20,7 +20,8 @@ WITH ns AS (
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
     AND @@r(c.oid)
 ), objects(kind, name, def, unit) AS (
-  SELECT 'schema', ns.nspname, jsonb_build_object('comment', (SELECT description FROM pg_description WHERE objoid = ns.oid AND classoid = 'pg_namespace'::regclass AND objsubid = 0)),
+  SELECT 'schema', ns.nspname, jsonb_build_object('comment', (SELECT description FROM pg_description WHERE objoid = ns.oid AND classoid = 'pg_namespace'::regclass AND objsubid = 0),
+      'privileges', @@acl(ns.nspacl|n|ns.nspowner)),
     'n' || ns.oid
   FROM ns
   WHERE @@n(ns.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = ns.oid)
@@ -48,6 +49,7 @@ UNION ALL
         format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
         CASE WHEN s.seqcycle THEN ' cycle' END) END,
       'owned by', own.col,
+      'privileges', CASE WHEN rel.relkind = 'S' THEN @@acl(c.relacl|s|c.relowner) ELSE @@acl(c.relacl|r|c.relowner) END,
       'comment', (SELECT description FROM pg_description WHERE objoid = c.oid AND classoid = 'pg_class'::regclass AND objsubid = 0)),
     'r' || rel.oid
   -- Joined, not looked up per row: a correlated lookup scans pg_sequence once per relation.
@@ -68,6 +70,9 @@ UNION ALL
       'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
       'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
       'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+      -- Counted among the live columns: a column dropped and added again is last, whatever its number.
+      'position', (row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum))::text,
+      'privileges', @@acl(a.attacl|c|ac.relowner),
       'statistics target', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
       'collation', CASE WHEN a.attcollation <> t.typcollation THEN
         (SELECT cn.nspname || '.' || co.collname FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
@@ -75,6 +80,7 @@ UNION ALL
       'comment', (SELECT description FROM pg_description WHERE objoid = a.attrelid AND classoid = 'pg_class'::regclass AND objsubid = a.attnum)),
     'r' || rel.oid
   FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_class ac ON ac.oid = rel.oid
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
   WHERE rel.relkind IN ('r', 'p', 'f')
@@ -119,6 +125,7 @@ UNION ALL
          FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
       'subtype', CASE WHEN t.typtype = 'r' THEN
         (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END,
+      'privileges', @@acl(t.typacl|T|t.typowner),
       'comment', (SELECT description FROM pg_description WHERE objoid = t.oid AND classoid = 'pg_type'::regclass AND objsubid = 0)),
     't' || t.oid
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
@@ -134,6 +141,7 @@ UNION ALL
       'aggregate', (SELECT format('sfunc %s stype %s finalfunc %s initcond %s', g.aggtransfn::regproc,
                       format_type(g.aggtranstype, NULL), g.aggfinalfn::regproc, g.agginitval)
                     FROM pg_aggregate g WHERE g.aggfnoid = p.oid),
+      'privileges', @@acl(p.proacl|f|p.proowner),
       'comment', (SELECT description FROM pg_description WHERE objoid = p.oid AND classoid = 'pg_proc'::regclass AND objsubid = 0)),
     'p' || p.oid
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
@@ -191,6 +199,34 @@ UNION ALL
   FROM pg_publication pb
   WHERE @@b(pb.oid)
 UNION ALL
+  SELECT 'cast', format_type(ca.castsource, NULL) || ' AS ' || format_type(ca.casttarget, NULL),
+    jsonb_build_object('function', CASE WHEN ca.castfunc <> 0 THEN ca.castfunc::regprocedure::text END,
+      'context', ca.castcontext::text, 'method', ca.castmethod::text),
+    'c' || ca.oid
+  FROM pg_cast ca
+  WHERE ca.oid >= 16384 AND @@c(ca.oid)
+    AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = ca.oid)
+UNION ALL
+  SELECT 'operator', ns.nspname || '.' || o.oprname || '(' || coalesce(format_type(NULLIF(o.oprleft, 0), NULL), 'none')
+      || ', ' || coalesce(format_type(NULLIF(o.oprright, 0), NULL), 'none') || ')',
+    jsonb_build_object('function', o.oprcode::regprocedure::text,
+      'commutator', CASE WHEN o.oprcom <> 0 THEN o.oprcom::regoperator::text END,
+      'negator', CASE WHEN o.oprnegate <> 0 THEN o.oprnegate::regoperator::text END,
+      'restrict', NULLIF(o.oprrest::text, '-'), 'join', NULLIF(o.oprjoin::text, '-'),
+      'comment', (SELECT description FROM pg_description WHERE objoid = o.oid AND classoid = 'pg_operator'::regclass AND objsubid = 0)),
+    'q' || o.oid
+  FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+  WHERE @@q(o.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
+UNION ALL
+  SELECT 'text search configuration', ns.nspname || '.' || cfg.cfgname,
+    jsonb_build_object('parser', (SELECT pn.nspname || '.' || pr.prsname FROM pg_ts_parser pr JOIN pg_namespace pn ON pn.oid = pr.prsnamespace WHERE pr.oid = cfg.cfgparser),
+      'mappings', (SELECT string_agg(m.maptokentype || ':' || m.mapseqno || ' ' || m.mapdict::regdictionary::text, ', ' ORDER BY m.maptokentype, m.mapseqno)
+                   FROM pg_ts_config_map m WHERE m.mapcfg = cfg.oid),
+      'comment', (SELECT description FROM pg_description WHERE objoid = cfg.oid AND classoid = 'pg_ts_config'::regclass AND objsubid = 0)),
+    's' || cfg.oid
+  FROM pg_ts_config cfg JOIN ns ON ns.oid = cfg.cfgnamespace
+  WHERE @@s(cfg.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_config'::regclass AND ext.objid = cfg.oid)
+UNION ALL
   SELECT 'extension', e.extname, jsonb_build_object('version', e.extversion, 'schema', n.nspname), 'x' || e.oid
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
   WHERE @@x(e.oid)
@@ -201,13 +237,14 @@ SELECT kind, name, jsonb_strip_nulls(def)::text, unit FROM objects
 /// The unit kinds a snapshot's objects belong to, in the order of the partial query's parameters: every
 /// object is read again with the rest of its unit. `r` a relation with its columns, constraints, indexes,
 /// triggers, policies, rules and statistics; `t` a type with its domain constraints; `p` a function; `n` a
-/// schema; `o` a collation; `e` an event trigger; `b` a publication; `x` an extension.
-pub const UNIT_KINDS: [char; 8] = ['r', 't', 'p', 'n', 'o', 'e', 'b', 'x'];
+/// schema; `o` a collation; `e` an event trigger; `b` a publication; `x` an extension; `c` a cast; `q` an
+/// operator; `s` a text search configuration.
+pub const UNIT_KINDS: [char; 11] = ['r', 't', 'p', 'n', 'o', 'e', 'b', 'x', 'c', 'q', 's'];
 
-/// The snapshot query: of every object (`partial` false), or of the units whose OIDs the eight `oid[]`
+/// The snapshot query: of every object (`partial` false), or of the units whose OIDs the `oid[]`
 /// parameters list, one array per kind of [`UNIT_KINDS`].
 pub fn snapshot_sql(partial: bool) -> String {
-    let mut sql = SNAPSHOT_SQL.to_string();
+    let mut sql = with_privileges(SNAPSHOT_SQL);
     for (i, kind) in UNIT_KINDS.iter().enumerate() {
         let token = format!("@@{kind}(");
         while let Some(start) = sql.find(&token) {
@@ -218,4 +255,34 @@ pub fn snapshot_sql(partial: bool) -> String {
         }
     }
     sql
+}
+
+/// Writes out each `@@acl(ACL|KIND|OWNER)`: how the privileges an ACL grants differ from the object type's
+/// default (`acldefault`), sorted: `grantee privilege` for each one granted beyond it, `without grantee
+/// privilege` for each default one revoked; the owner is named `owner` (the scratch database's objects belong
+/// to whoever runs the check, the target's to whoever migrated it), PUBLIC `public`; the grantor is left
+/// out. NULL when the object has its default privileges.
+fn with_privileges(sql: &str) -> String {
+    let mut out = sql.to_string();
+    while let Some(start) = out.find("@@acl(") {
+        let end = start + out[start..].find(')').expect("an ACL token closes its parenthesis");
+        let args: Vec<&str> = out[start + 6..end].split('|').collect();
+        let [acl, kind, owner] = args[..] else { panic!("an ACL token has three arguments") };
+        let now = format!(
+            "SELECT grantee, privilege_type, is_grantable FROM aclexplode(coalesce({acl}, acldefault('{kind}', {owner})))"
+        );
+        let default =
+            format!("SELECT grantee, privilege_type, is_grantable FROM aclexplode(acldefault('{kind}', {owner}))");
+        let who = format!(
+            "CASE WHEN x.grantee = {owner} THEN 'owner' WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END"
+        );
+        let expr = format!(
+            "(SELECT string_agg(g, ', ' ORDER BY g) FROM (
+          SELECT {who} || ' ' || x.privilege_type || CASE WHEN x.is_grantable THEN ' with grant option' ELSE '' END
+          FROM ({now} EXCEPT {default}) AS x
+          UNION ALL SELECT 'without ' || {who} || ' ' || x.privilege_type FROM ({default} EXCEPT {now}) AS x) AS grants(g))"
+        );
+        out.replace_range(start..=end, &expr);
+    }
+    out
 }
