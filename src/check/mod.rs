@@ -57,6 +57,10 @@ pub struct ProofEntry {
     pub objects: Vec<String>,
     /// The failing script's error, first line, when `status` is `failed`.
     pub error: Option<String>,
+    /// The script the entry points at (as lint findings name files): the one that failed, else the down
+    /// script. Not in the JSON (its version and name say it); SARIF and GitHub annotations point at it.
+    #[serde(skip)]
+    pub file: String,
 }
 
 /// How an object of the target differs from the schema its migrations build.

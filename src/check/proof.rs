@@ -69,7 +69,7 @@ struct Range {
 fn merge(ctx: &Ctx, catalog: &MigrationCatalog, results: Vec<Result<Range>>) -> Result<Vec<ProofEntry>> {
     let mut entries = Vec::new();
     for result in results {
-        let range = result?;
+        let range = with_paths(catalog, result?);
         entries.extend(range.entries);
         if let Some(next) = range.stopped_at {
             stopped(ctx, &catalog.migrations[next..]);
@@ -182,6 +182,14 @@ fn prove_range(
     Ok(Range { entries, stopped_at: None })
 }
 
+/// Names each entry's file as the lint's findings name files (a path when the migrations come from a folder).
+fn with_paths(catalog: &MigrationCatalog, mut range: Range) -> Range {
+    for e in &mut range.entries {
+        e.file = super::lint::display(&catalog.source, &e.file);
+    }
+    range
+}
+
 /// Up, down, up again for one migration, from the schema `before` it; the tracker follows each script.
 fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: &Snapshot) -> Result<ProofEntry> {
     if let Err(e) = apply::apply_one(client, m) {
@@ -204,7 +212,9 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: 
         // What the down left behind is usually why the up fails now: that stays the verdict when there is one.
         let mut entry = failed(m, "up again", &e, objects);
         if status != ProofStatus::Ok {
+            // The verdict is the down script's, so is the file it points at.
             entry.status = status;
+            entry.file = m.down.as_ref().map_or_else(String::new, |d| d.file_name.clone());
         }
         return Ok(entry);
     }
@@ -213,7 +223,8 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: 
         status = ProofStatus::Changed;
         objects.extend(after_redo.iter().map(after_redo_line));
     }
-    Ok(ProofEntry { version: m.version, name: m.name.clone(), status, objects, error: None })
+    let file = m.down.as_ref().map_or_else(String::new, |d| d.file_name.clone());
+    Ok(ProofEntry { version: m.version, name: m.name.clone(), status, objects, error: None, file })
 }
 
 /// Runs the down script as `rehab rollback` does: in a transaction with the deletion of its history row,
@@ -264,6 +275,7 @@ fn failed(m: &Migration, stage: &str, e: &ScriptError, objects: Vec<String>) -> 
         status: ProofStatus::Failed,
         objects,
         error: Some(format!("{stage}: {}", message.lines().next().unwrap_or(""))),
+        file: e.file.clone(),
     }
 }
 

@@ -210,6 +210,21 @@ fn a_down_that_leaves_an_enum_behind_is_leftover() {
     assert!(!objects.iter().any(|o| o.contains("diary")), "{objects:?}");
     assert_eq!(run.json()["summary"]["proof_failures"], 1);
     assert_scratch_gone(&db, pid);
+    // SARIF and GitHub annotations point at the down script that left it.
+    let down = dir.join("V1__mood.down.sql").display().to_string();
+    let sarif = db.rehab(&["--migrations", dir.to_str().unwrap(), "--format", "sarif", "check", "--all"]).run();
+    let sarif = sarif.exit(Exit::CheckFailed).json();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let proof = results.iter().find(|r| r["ruleId"] == "proof-leftover").unwrap_or_else(|| panic!("{sarif}"));
+    assert_eq!(proof["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], down.as_str());
+    assert!(proof["message"]["text"].as_str().unwrap().starts_with("V1 mood: enum public.mood"), "{proof}");
+    let github = db.rehab(&["--migrations", dir.to_str().unwrap(), "--format", "github", "check", "--all"]).run();
+    let github = github.exit(Exit::CheckFailed);
+    assert!(
+        github.stdout.contains(&format!("::error file={down},line=1,title=proof V1 mood::leftover: enum public.mood")),
+        "{}",
+        github.stdout
+    );
 }
 
 #[test]

@@ -142,7 +142,7 @@ fn finding(file: &str, hit: Hit) -> Finding {
 }
 
 /// The file as findings name it: its path when the migrations come from a folder, else its name.
-fn display(source: &Source, file_name: &str) -> String {
+pub(crate) fn display(source: &Source, file_name: &str) -> String {
     match source {
         Source::Dir(dir) => dir.join(file_name).display().to_string(),
         Source::Embedded => file_name.to_string(),

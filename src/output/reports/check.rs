@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde_json::json;
 
 use crate::check::lint::rules::RULES;
-use crate::check::{Change, CheckReport, Finding, ProofStatus, Severity};
+use crate::check::{Change, CheckReport, Finding, ProofEntry, ProofStatus, Severity};
 use crate::cli::Format;
 use crate::output::{Report, table};
 
@@ -127,9 +127,29 @@ fn change(c: Change) -> &'static str {
     }
 }
 
-/// SARIF 2.1.0: one run, every rule in the driver, one result per finding.
+/// The proof's verdicts as SARIF rules, after the lint's: (id, what it means, the fix).
+const PROOF_RULES: [(&str, &str, &str); 3] = [
+    (
+        "proof-failed",
+        "a script failed in the up, down, up proof",
+        "fix the script so it runs on the schema the migrations before it build",
+    ),
+    (
+        "proof-leftover",
+        "the down script leaves objects behind that the up script created",
+        "drop in the down script what the up script creates",
+    ),
+    (
+        "proof-changed",
+        "after the down script the schema differs from before the up, or the second up builds something else",
+        "make the down script restore what the up script changed",
+    ),
+];
+
+/// SARIF 2.1.0: one run, every rule in the driver (the lint's, then the proof's), one result per finding and
+/// per proof that is not ok, at the script it is about. Drift has no file to point at and is left out.
 pub fn write_sarif(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
-    let rules: Vec<_> = RULES
+    let mut rules: Vec<_> = RULES
         .iter()
         .map(|r| {
             json!({
@@ -140,7 +160,16 @@ pub fn write_sarif(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> 
             })
         })
         .collect();
-    let results: Vec<_> = report.findings.iter().map(sarif_result).collect();
+    rules.extend(PROOF_RULES.iter().map(|(id, reason, fix)| {
+        json!({
+            "id": id,
+            "shortDescription": { "text": reason },
+            "help": { "text": fix },
+            "defaultConfiguration": { "level": "error" },
+        })
+    }));
+    let mut results: Vec<_> = report.findings.iter().map(sarif_result).collect();
+    results.extend(report.proof.iter().flatten().filter(|p| p.status != ProofStatus::Ok).map(sarif_proof));
     let doc = json!({
         "version": "2.1.0",
         "$schema": SARIF_SCHEMA,
@@ -174,6 +203,29 @@ fn sarif_result(f: &Finding) -> serde_json::Value {
     result
 }
 
+/// A proof that is not ok, at the first line of its script.
+fn sarif_proof(p: &ProofEntry) -> serde_json::Value {
+    let id = format!("proof-{}", proof_status(p.status));
+    let index = PROOF_RULES.iter().position(|(r, _, _)| *r == id).map(|i| RULES.len() + i);
+    json!({
+        "ruleId": id,
+        "ruleIndex": index,
+        "level": "error",
+        "message": { "text": format!("V{} {}: {}", p.version, p.name, proof_what(p)) },
+        "locations": [{ "physicalLocation": {
+            "artifactLocation": { "uri": p.file.replace('\\', "/") },
+            "region": { "startLine": 1, "startColumn": 1 },
+        }}],
+    })
+}
+
+/// What a proof that is not ok found: the differing objects, then the failing script's error.
+fn proof_what(p: &ProofEntry) -> String {
+    let mut what = p.objects.clone();
+    what.extend(p.error.clone());
+    what.join("; ")
+}
+
 fn sarif_level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -197,10 +249,9 @@ pub fn write_github(report: &CheckReport, out: &mut dyn Write) -> io::Result<()>
         )?;
     }
     for p in report.proof.iter().flatten().filter(|p| p.status != ProofStatus::Ok) {
-        let mut what = p.objects.clone();
-        what.extend(p.error.clone());
         let title = property(&format!("proof V{} {}", p.version, p.name));
-        writeln!(out, "::error title={title}::{}", data(&format!("{}: {}", proof_status(p.status), what.join("; "))))?;
+        let message = data(&format!("{}: {}", proof_status(p.status), proof_what(p)));
+        writeln!(out, "::error file={},line=1,title={title}::{message}", property(&p.file))?;
     }
     for d in report.drift.iter().flatten() {
         let detail = if d.detail.is_empty() { String::new() } else { format!(": {}", d.detail) };

@@ -23,13 +23,21 @@ fn report() -> CheckReport {
             finding("migrations/V3__b,c.sql", 1, "missing-down-script", Severity::Error),
         ],
         proof: Some(vec![
-            ProofEntry { version: 2, name: "a".into(), status: ProofStatus::Ok, objects: vec![], error: None },
+            ProofEntry {
+                version: 2,
+                name: "a".into(),
+                status: ProofStatus::Ok,
+                objects: vec![],
+                error: None,
+                file: "migrations/V2__a.down.sql".into(),
+            },
             ProofEntry {
                 version: 3,
                 name: "b".into(),
                 status: ProofStatus::Leftover,
                 objects: vec!["enum public.mood".into()],
                 error: None,
+                file: "migrations/V3__b,c.down.sql".into(),
             },
         ]),
         drift: Some(vec![DriftEntry {
@@ -63,7 +71,7 @@ fn github_annotations_escape_properties_and_cover_proof_and_drift() {
     ::error file=migrations/V2__a.sql,line=3,col=5,title=index-not-concurrent::index-not-concurrent here, with a comma: and a colon (fix: do the other thing)
     ::warning file=migrations/V2__a.sql,line=9,col=5,title=json-not-jsonb::json-not-jsonb here, with a comma: and a colon (fix: do the other thing)
     ::error file=migrations/V3__b%2Cc.sql,line=1,col=5,title=missing-down-script::missing-down-script here, with a comma: and a colon (fix: do the other thing)
-    ::error title=proof V3 b::leftover: enum public.mood
+    ::error file=migrations/V3__b%2Cc.down.sql,line=1,title=proof V3 b::leftover: enum public.mood
     ::error title=drift::table public.by_hand added
     ");
 }
@@ -76,10 +84,18 @@ fn sarif_has_the_required_fields_and_every_rule() {
     let run = &doc["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "rehab");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), RULES.len());
+    // The lint's rules, then the proof's three verdicts.
+    assert_eq!(rules.len(), RULES.len() + 3);
     assert!(rules.iter().all(|r| r["id"].is_string() && r["shortDescription"]["text"].is_string()));
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 3);
+    // Three findings and the leftover proof; the ok proof and the drift (no file) are not results.
+    assert_eq!(results.len(), 4);
+    let proof = &results[3];
+    assert_eq!(proof["ruleId"], "proof-leftover");
+    assert_eq!(rules[usize::try_from(proof["ruleIndex"].as_u64().unwrap()).unwrap()]["id"], "proof-leftover");
+    assert_eq!(proof["message"]["text"], "V3 b: enum public.mood");
+    assert_eq!(proof["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "migrations/V3__b,c.down.sql");
+    assert_eq!(proof["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
     let first = &results[0];
     assert_eq!(first["ruleId"], "index-not-concurrent");
     assert_eq!(first["level"], "error");
