@@ -134,6 +134,7 @@ fn prove_range(
     apply::ensure_history_table(client)?;
     let mut entries = Vec::new();
     for m in &catalog.migrations[..range.start] {
+        stop_if_interrupted()?;
         if let Err(e) = apply::apply_one(client, m) {
             stop_if_interrupted()?;
             // An earlier range proves this one and stops at it; this is only reached if it applied there.

@@ -10,6 +10,7 @@ use postgres::Client;
 use postgres::error::SqlState;
 
 use crate::ctx::Ctx;
+use crate::error::CliError;
 use crate::db::{ConnInfo, admin, connect, quote_ident};
 use crate::interrupt::{self, Registration};
 use crate::output::Output;
@@ -55,6 +56,12 @@ impl Scratch {
         })?;
         {
             let _creating = CREATING.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // The handler flags the interrupt before it takes the cleanups: seen here, after this one was
+            // registered, the cleanups may have been taken without it, and a database created now would
+            // outlive the run.
+            if interrupt::requested() {
+                return Err(CliError::interrupted("interrupted before the scratch database was created").into());
+            }
             create(&mut admin_client, &name)?;
         }
         let mut scratch = Self {
