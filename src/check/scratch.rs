@@ -10,8 +10,8 @@ use postgres::Client;
 use postgres::error::SqlState;
 
 use crate::ctx::Ctx;
-use crate::error::CliError;
 use crate::db::{ConnInfo, admin, connect, quote_ident};
+use crate::error::CliError;
 use crate::interrupt::{self, Registration};
 use crate::output::Output;
 

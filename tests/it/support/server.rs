@@ -163,7 +163,7 @@ impl TempCluster {
     fn init(dir: &Path, password: Option<&str>, settings: &[(&str, &str)]) -> Result<Self, String> {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         // Not stopped on drop until complete: a half-made cluster is the caller's to throw away.
-        let mut cluster = Self::start_in(dir, free_port())?;
+        let mut cluster = Self::start_on_a_free_port(dir)?;
         let mut client = cluster.server().connect("postgres").map_err(|e| e.to_string())?;
         for (name, value) in settings {
             client.batch_execute(&format!("ALTER SYSTEM SET {name} = '{value}'")).map_err(|e| e.to_string())?;
@@ -186,6 +186,18 @@ impl TempCluster {
     }
 
     /// `rehab dev start --port PORT` on the cluster in `dir/data`, then its TCP URL from `rehab dev url`.
+    /// Starts the cluster in `dir` on a port the system just handed out. Another test process may take that
+    /// port between its release and the server's bind: the start is then tried again on another one.
+    fn start_on_a_free_port(dir: &Path) -> Result<Self, String> {
+        let mut attempt = 0;
+        loop {
+            match Self::start_in(dir, free_port()) {
+                Err(e) if attempt < 4 && e.contains("already in use") => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
     fn start_in(dir: &Path, port: u16) -> Result<Self, String> {
         dev(dir, &["start", "--port", &port.to_string()])?;
         let url = dev(dir, &["url", "--format", "json"])?;
