@@ -33,8 +33,9 @@ pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
     without_parts_of_whole_objects(out, expected, actual)
 }
 
-/// Leaves out the columns, constraints, indexes and triggers of a table that is itself added or removed:
-/// the table stands for them (a leftover table is one finding, not one per column).
+/// Leaves out the columns, constraints, indexes and triggers of a table that is itself added or removed, and
+/// the objects of a schema that is: the table or schema stands for them (a leftover table is one finding, not
+/// one per column; a schema made by hand is one, not one per table in it).
 fn without_parts_of_whole_objects(diffs: Vec<Difference>, expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
     let whole: std::collections::BTreeSet<(&str, bool)> = diffs
         .iter()
@@ -49,6 +50,9 @@ fn without_parts_of_whole_objects(diffs: Vec<Difference>, expected: &Snapshot, a
             let side = if d.change == Change::Added { actual } else { expected };
             return side.objects.get(&d.key).and_then(|def| def.get("table")).cloned();
         }
+        if IN_SCHEMA.contains(&d.key.kind.as_str()) {
+            return d.key.name.split_once('.').map(|(schema, _)| schema.to_string());
+        }
         PARTS.contains(&d.key.kind.as_str()).then(|| d.key.name.rsplit_once('.').map(|(o, _)| o.to_string()))?
     };
     let keep = |d: &Difference| {
@@ -60,9 +64,30 @@ fn without_parts_of_whole_objects(diffs: Vec<Difference>, expected: &Snapshot, a
 }
 
 /// Kinds whose objects hold parts named after them (`public.t` holds `public.t.c`).
-const OWNERS: &[&str] = &["table", "partitioned table", "view", "materialized view", "foreign table", "domain"];
+const OWNERS: &[&str] =
+    &["table", "partitioned table", "view", "materialized view", "foreign table", "domain", "schema"];
 /// Kinds named after the object holding them; indexes name their table in the `table` attribute.
 const PARTS: &[&str] = &["column", "constraint", "trigger", "policy", "rule"];
+/// Kinds named after their schema first (`public.t`, `public.f(integer)`).
+const IN_SCHEMA: &[&str] = &[
+    "table",
+    "partitioned table",
+    "view",
+    "materialized view",
+    "foreign table",
+    "sequence",
+    "enum",
+    "domain",
+    "type",
+    "range",
+    "function",
+    "procedure",
+    "aggregate",
+    "collation",
+    "statistics",
+    "operator",
+    "text search configuration",
+];
 
 /// The differing attributes of one object, in attribute order, joined by `; `.
 fn describe(want: &Definition, have: &Definition) -> String {
@@ -184,5 +209,21 @@ mod tests {
         ]);
         let got: Vec<String> = compare(&before, &after).iter().map(|d| d.key.to_string()).collect();
         assert_eq!(got, ["column public.kept.b", "index public.kept_b_idx", "table public.new"]);
+    }
+
+    #[test]
+    fn the_objects_of_an_added_schema_are_left_to_the_schema() {
+        let before = snap(&[("schema", "public", &[])]);
+        let after = snap(&[
+            ("schema", "public", &[]),
+            ("schema", "by_hand", &[]),
+            ("table", "by_hand.t", &[]),
+            ("column", "by_hand.t.a", &[]),
+            ("index", "by_hand.t_a_idx", &[("table", "by_hand.t")]),
+            ("function", "by_hand.f(by_hand.t)", &[]),
+            ("table", "public.also_by_hand", &[]),
+        ]);
+        let got: Vec<String> = compare(&before, &after).iter().map(|d| d.key.to_string()).collect();
+        assert_eq!(got, ["schema by_hand", "table public.also_by_hand"]);
     }
 }
