@@ -106,6 +106,21 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "ALTER TABLE t.b DROP COLUMN a_id;",
         "ALTER TABLE t.b ADD COLUMN a_id int; CREATE INDEX b_a_idx ON t.b (a_id);",
     ),
+    (
+        "referenced",
+        "CREATE TABLE t.ref (id int PRIMARY KEY); CREATE TABLE t.uses (r int CONSTRAINT uses_ref_fk REFERENCES t.ref (id));
+         CREATE VIEW t.ref_v AS SELECT id FROM t.ref;",
+        "DROP TABLE t.uses, t.ref CASCADE;",
+    ),
+    // A drop whose cascade reaches into another table (its foreign key and that key's triggers): what vanished
+    // whole does not account for everything lost.
+    (
+        "drop_cascade",
+        "DROP TABLE t.ref CASCADE;",
+        "CREATE TABLE t.ref (id int PRIMARY KEY);
+         ALTER TABLE t.uses ADD CONSTRAINT uses_ref_fk FOREIGN KEY (r) REFERENCES t.ref (id);
+         CREATE VIEW t.ref_v AS SELECT id FROM t.ref;",
+    ),
 ];
 
 #[test]

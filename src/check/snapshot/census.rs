@@ -30,7 +30,7 @@ impl Counted {
         format!(
             "SELECT '{name}'::text, count(*), array_agg({key}) FILTER (WHERE new), array_agg({cls}) FILTER (WHERE new),
     array_agg({obj}) FILTER (WHERE new)
-  FROM (SELECT *, age(xmin) <= (SELECT age FROM mark) AS new FROM {table} WHERE {filter}) AS {table}"
+  FROM (SELECT *, ctid, age(xmin) <= (SELECT age FROM mark) AS new FROM {table} WHERE {filter}) AS {table}"
         )
     }
 }
@@ -230,13 +230,33 @@ pub const COUNTED: &[Counted] = &[
     // objects the snapshot leaves out).
     Counted {
         name: "pg_depend",
-        key: "concat_ws('.', classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)",
+        // Its physical place: the catalog has no key, and two rows may hold the same values.
+        key: "ctid::text",
         cls: "classid",
         obj: "objid",
         table: "pg_depend",
         filter: "objid >= 16384 AND (deptype = 'e' OR (classid = 'pg_class'::regclass AND refclassid = 'pg_class'::regclass AND refobjsubid > 0 AND deptype IN ('a', 'i')))",
     },
 ];
+
+/// The unit kind whose root row a counted catalog holds (a `pg_class` row is the root of the `r` unit of the
+/// same OID, a `pg_type` row of the `t` one, ...), or `None` for one holding only parts of units.
+pub fn root_kind(catalog: &str) -> Option<char> {
+    Some(match catalog {
+        "pg_class" => 'r',
+        "pg_type" => 't',
+        "pg_proc" => 'p',
+        "pg_namespace" => 'n',
+        "pg_collation" => 'o',
+        "pg_event_trigger" => 'e',
+        "pg_publication" => 'b',
+        "pg_extension" => 'x',
+        "pg_cast" => 'c',
+        "pg_operator" => 'q',
+        "pg_ts_config" => 's',
+        _ => return None,
+    })
+}
 
 /// Rows changed, never deleted on their own: only what they belong to matters. Each is `(cls, obj)` of a
 /// row of the table, then the table and the filter.

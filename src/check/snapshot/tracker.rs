@@ -44,7 +44,8 @@ struct Statements {
 /// What one step found: the units to read again, the counted catalogs that lost rows, the next mark.
 struct Changes {
     dirty: BTreeSet<Unit>,
-    short: Vec<&'static str>,
+    /// With the number of rows each has now.
+    short: Vec<(&'static str, usize)>,
     mark: i64,
 }
 
@@ -165,31 +166,48 @@ impl Tracker {
         }
         // Every row now is either known from before or was just written: a count below the known rows means
         // some were deleted.
-        changes.short = counts
-            .into_iter()
-            .filter(|(cat, n)| *n != Some(self.rows.get(*cat).map_or(0, HashMap::len)))
-            .map(|(cat, _)| cat)
-            .collect();
+        for (cat, n) in counts {
+            let n = n.context("an unreadable row count")?;
+            if n != self.rows.get(cat).map_or(0, HashMap::len) {
+                changes.short.push((cat, n));
+            }
+        }
         Ok(Some(changes))
     }
 
-    /// Lists the keys of the catalogs whose counts say a row went missing: the units the missing rows
-    /// belonged to are dirty.
-    fn relist(&mut self, tx: &mut Transaction<'_>, cats: &[&'static str], dirty: &mut BTreeSet<Unit>) -> Result<()> {
-        let names: Vec<&str> = cats.to_vec();
-        let rows = tx.query(&self.statements.keys, &[&names]).context("could not list the catalogs for a snapshot")?;
-        let mut present: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
-        for row in &rows {
-            present.entry(counted(row.get(0))?).or_default().insert(row.get(1));
-        }
-        for cat in cats {
-            let (Some(known), now) = (self.rows.get_mut(cat), present.remove(cat).unwrap_or_default()) else {
+    /// Finds the rows the short catalogs lost; the units they belonged to are dirty. `pg_class` is listed
+    /// first (a table dropped is the usual loss), then each other catalog is listed unless the units that
+    /// vanished whole account for its loss exactly: every row of a unit whose root row is gone (a dropped
+    /// table's constraints, defaults, comments, dependencies, row type) goes with it, so when the count of
+    /// those rows is the catalog's whole deficit, they are the rows it lost.
+    fn relist(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        short: &[(&'static str, usize)],
+        dirty: &mut BTreeSet<Unit>,
+    ) -> Result<()> {
+        let mut order = short.to_vec();
+        order.sort_by_key(|(cat, _)| (*cat != "pg_class", census::root_kind(cat).is_none()));
+        let mut vanished: BTreeSet<Unit> = BTreeSet::new();
+        for (cat, n) in order {
+            let known = self.rows.get_mut(cat).context("a counted catalog the tracker does not know")?;
+            let lost = known.len().saturating_sub(n);
+            let explained = known.values().filter(|u| u.as_ref().is_some_and(|u| vanished.contains(u))).count();
+            if cat != "pg_class" && explained == lost {
+                known.retain(|_, u| !u.as_ref().is_some_and(|u| vanished.contains(u)));
                 continue;
-            };
+            }
+            let rows =
+                tx.query(&self.statements.keys, &[&vec![cat]]).context("could not list the catalogs for a snapshot")?;
+            let now: std::collections::HashSet<&str> = rows.iter().map(|r| r.get(1)).collect();
+            let root = census::root_kind(cat);
             known.retain(|key, unit| {
                 let kept = now.contains(key.as_str());
-                if !kept {
-                    dirty.extend(unit.clone());
+                if !kept && let Some(unit) = unit {
+                    if root.is_some_and(|k| unit.strip_prefix(k) == Some(key.as_str())) {
+                        vanished.insert(unit.clone());
+                    }
+                    dirty.insert(unit.clone());
                 }
                 kept
             });
