@@ -44,7 +44,12 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Check(_) => "check",
     };
     let cwd = std::env::current_dir()?;
-    let mut settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd)?;
+    let offline = match &cli.command {
+        Command::New(_) => true,
+        Command::Check(args) => args.lint_only,
+        _ => false,
+    };
+    let mut settings = Settings::resolve(&cli.global, &|k| std::env::var(k).ok(), &cwd, offline)?;
     // `check` reads its target, but creates a scratch database and runs the migrations' scripts in it: it needs
     // the server itself (or a session pooler) as much as `migrate` does.
     let changes_schema = matches!(

@@ -55,14 +55,17 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(args: &GlobalArgs, env: EnvLookup<'_>, cwd: &Path) -> Result<Self> {
+    /// The settings of a run. `offline`: the command reaches no database (`new`, `check --lint-only`), so a
+    /// target it would not use (an unreadable `DATABASE_URL`, an exported `REHAB_FLEET` naming no fleet, a bad
+    /// `direct_url_env`) does not stop it; the target is then the defaults.
+    pub fn resolve(args: &GlobalArgs, env: EnvLookup<'_>, cwd: &Path, offline: bool) -> Result<Self> {
         let var = |k: &str| env(k).filter(|v| !v.is_empty());
         let config_path = args.config.clone().or_else(|| var("REHAB_CONFIG").map(PathBuf::from));
         let config = LoadedConfig::load(config_path.as_deref(), cwd)?;
 
         // An explicit target on the command line wins over an exported REHAB_FLEET (but not over --fleet).
         let explicit_target = args.database_url.is_some() || args.env_name.is_some();
-        let fleet = args.fleet.clone().or_else(|| var("REHAB_FLEET").filter(|_| !explicit_target));
+        let fleet = args.fleet.clone().or_else(|| var("REHAB_FLEET").filter(|_| !explicit_target && !offline));
         let (env_name, named_at) = match (&args.env_name, var("REHAB_ENV"), &config.file.default_env) {
             // A fleet names its members' environments itself: the default one is not looked up.
             _ if fleet.is_some() => (None, None),
@@ -83,7 +86,10 @@ impl Settings {
         // request for the defaults: refused like an empty --database-url.
         let database_url = env("DATABASE_URL").filter(|_| args.database_url.is_none());
         let url = args.database_url.clone().or(database_url).or(env_url);
-        let mut conn = ConnInfo::resolve(url.as_deref(), env)?;
+        let mut conn = match ConnInfo::resolve(url.as_deref(), env) {
+            Err(_) if offline => ConnInfo::resolve(None, &|_| None)?,
+            other => other?,
+        };
         let partition = match (args.partition, var("REHAB_TEST_PARTITION")) {
             (Some(n), _) => Some(n.to_string()),
             (None, Some(v)) => {
@@ -96,7 +102,10 @@ impl Settings {
         if let Some(n) = &partition {
             conn = conn.with_dbname(&format!("{}_{n}", conn.dbname))?;
         }
-        let direct_conn = direct_conn(&config, args, env, partition.as_deref())?;
+        let direct_conn = match direct_conn(&config, args, env, partition.as_deref()) {
+            Err(_) if offline => None,
+            other => other?,
+        };
 
         let base = config.base_dir().map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
         let migrations_dir =

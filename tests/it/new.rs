@@ -72,3 +72,26 @@ fn migrate_and_show_name_files_the_built_in_set_lacks() {
     let run = db.rehab(&["show", "--migrations", db.dir.join("migrations").to_str().unwrap()]).ok();
     assert!(!run.stderr.contains("built into rehab lack"), "{}", run.stderr);
 }
+
+#[test]
+fn commands_that_reach_no_database_ignore_a_target_they_would_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    let offline = |args: &[&str]| {
+        Rehab::new(dir.path())
+            .env("DATABASE_URL", "not a url at all")
+            .env("REHAB_FLEET", "no_such_fleet")
+            .args(args)
+            .arg("--migrations")
+            .arg(&migrations)
+            .run()
+    };
+    let run = offline(&["new", "add_notes"]).exit(Exit::Success);
+    assert!(migrations.join("V1__add_notes.sql").is_file(), "{}", run.stderr);
+    let run = offline(&["check", "--lint-only", "--format", "json"]).exit(Exit::Success);
+    assert_eq!(run.json()["summary"]["files"], 2, "{}", run.stdout);
+    // A command that connects still refuses the same environment, naming what is wrong.
+    let run = offline(&["show"]).exit(Exit::Usage);
+    assert!(run.stderr.contains("invalid connection string"), "{}", run.stderr);
+}
