@@ -3,10 +3,13 @@
 //! the first one built. The scripts run through rehab's own apply and rollback code, as `migrate` and
 //! `rollback` run them (transactions, `-- rehab:no-transaction`, history rows), on one connection.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
 use postgres::Client;
+
+mod ranges;
 
 use super::scratch::Scratch;
 use super::snapshot::{self, Difference, Snapshot, Tracker};
@@ -32,23 +35,34 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
         return Ok(Vec::new());
     }
     let started = Instant::now();
-    let ranges = split(&marks, workers(count));
+    let ranges = ranges::split(&marks, ranges::workers(count, catalog));
     let results: Vec<Result<Range>> = if ranges.len() == 1 {
-        vec![prove_range(ctx, catalog, &marks, 0..marks.len())]
+        vec![prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX))]
     } else {
+        // The first migration found failing: the ranges after it stop (what they would prove is dropped).
+        let failed_at = AtomicUsize::new(usize::MAX);
         std::thread::scope(|scope| {
             let handles: Vec<_> = ranges
                 .iter()
                 .map(|range| {
                     let worker = ctx.for_worker();
-                    let (marks, range) = (&marks, range.clone());
-                    scope.spawn(move || prove_range(&worker, catalog, marks, range))
+                    let (marks, range, failed_at) = (&marks, range.clone(), &failed_at);
+                    scope.spawn(move || prove_range(&worker, catalog, marks, range, failed_at))
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
         })
     };
-    let entries = merge(ctx, catalog, results)?;
+    let entries = if let Some(entries) = merge(ctx, catalog, results)? {
+        entries
+    } else {
+        ctx.out().status(
+            "proof: a migration that the proof before it applied failed to apply in a later range's own \
+             scratch database; proving again from the start in one",
+        );
+        let again = prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX));
+        merge(ctx, catalog, vec![again])?.expect("a proof from the start has no migrations before it")
+    };
     ctx.out().status(&format!(
         "proved {} of {count} down script(s) in {:.1} s{}",
         entries.len(),
@@ -59,66 +73,37 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
 }
 
 /// What one range's proof found: its entries, and where it stopped (the index of the migration after the
-/// one that failed), if it did.
+/// one that failed), if it did. `unreached`: a migration before the range failed to apply in its database,
+/// though the range before proved it (the schema a proof leaves can differ from the one a plain apply
+/// builds): what the range found is not what one proof from the start would find.
 struct Range {
     entries: Vec<ProofEntry>,
     stopped_at: Option<usize>,
+    unreached: bool,
 }
 
-/// The ranges' entries in order, up to the first failure: what a single proof from the start would list.
-fn merge(ctx: &Ctx, catalog: &MigrationCatalog, results: Vec<Result<Range>>) -> Result<Vec<ProofEntry>> {
+impl Range {
+    fn new(entries: Vec<ProofEntry>, stopped_at: Option<usize>) -> Self {
+        Self { entries, stopped_at, unreached: false }
+    }
+}
+
+/// The ranges' entries in order, up to the first failure: what a single proof from the start would list;
+/// `None` when a range could not be brought to its start although no range before it stopped.
+fn merge(ctx: &Ctx, catalog: &MigrationCatalog, results: Vec<Result<Range>>) -> Result<Option<Vec<ProofEntry>>> {
     let mut entries = Vec::new();
     for result in results {
         let range = with_paths(catalog, result?);
+        if range.unreached {
+            return Ok(None);
+        }
         entries.extend(range.entries);
         if let Some(next) = range.stopped_at {
             stopped(ctx, &catalog.migrations[next..]);
             break;
         }
     }
-    Ok(entries)
-}
-
-/// How many scratch databases prove side by side: one per core up to four, and only for a proof long
-/// enough to repay building each one's starting point.
-fn workers(count: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    cores.min(4).min(count / 10).max(1)
-}
-
-/// Consecutive ranges of the migrations, one per worker, of about equal cost: a range pays for applying
-/// every migration before it (about a quarter of proving one, which runs three scripts and three snapshots)
-/// and for proving its own checked ones, so later ranges get fewer.
-fn split(checked: &[bool], workers: usize) -> Vec<std::ops::Range<usize>> {
-    const APPLY: f64 = 0.25;
-    let cost = |start: usize, end: usize| {
-        let proved = checked[start..end].iter().filter(|c| **c).count();
-        start as f64 * APPLY + proved as f64
-    };
-    // The largest per-range budget whose greedy ranges still leave migrations over, found by bisection.
-    let ranges_for = |budget: f64| {
-        let mut ranges = Vec::new();
-        let mut start = 0;
-        while start < checked.len() && ranges.len() < workers {
-            let mut end = start + 1;
-            while end < checked.len() && cost(start, end + 1) <= budget {
-                end += 1;
-            }
-            ranges.push(start..end);
-            start = end;
-        }
-        (ranges, start)
-    };
-    let (mut low, mut high) = (0.0, cost(0, checked.len()));
-    for _ in 0..40 {
-        let mid = f64::midpoint(low, high);
-        if ranges_for(mid).1 < checked.len() { low = mid } else { high = mid }
-    }
-    let (mut ranges, _) = ranges_for(high);
-    if let Some(last) = ranges.last_mut() {
-        last.end = checked.len();
-    }
-    ranges
+    Ok(Some(entries))
 }
 
 /// Proves the checked migrations of `range` in a scratch database of its own, after applying every
@@ -128,18 +113,23 @@ fn prove_range(
     catalog: &MigrationCatalog,
     checked: &[bool],
     range: std::ops::Range<usize>,
+    failed_at: &AtomicUsize,
 ) -> Result<Range> {
     let mut scratch = Scratch::create(ctx, "proof")?;
     let client = scratch.client();
     apply::ensure_history_table(client)?;
     let mut entries = Vec::new();
-    for m in &catalog.migrations[..range.start] {
+    let start = range.start;
+    let abandoned = || failed_at.load(Ordering::SeqCst) < start;
+    for m in &catalog.migrations[..start] {
         stop_if_interrupted()?;
-        if let Err(e) = apply::apply_one(client, m) {
+        if abandoned() {
+            return Ok(Range::new(entries, None));
+        }
+        if apply::apply_one(client, m).is_err() {
             stop_if_interrupted()?;
-            // An earlier range proves this one and stops at it; this is only reached if it applied there.
-            entries.push(failed(m, "up", &e, Vec::new()));
-            return Ok(Range { entries, stopped_at: Some(range.start) });
+            // The range that proves it reports it if it fails there too.
+            return Ok(Range { entries, stopped_at: None, unreached: true });
         }
     }
     let mut tracker = Tracker::start(client)?;
@@ -148,12 +138,16 @@ fn prove_range(
     let mut stale = false;
     for i in range {
         let m = &catalog.migrations[i];
+        if abandoned() {
+            return Ok(Range::new(entries, None));
+        }
         if !checked[i] {
             stale = true;
             if let Err(e) = apply::apply_one(client, m) {
                 stop_if_interrupted()?;
                 entries.push(failed(m, "up", &e, Vec::new()));
-                return Ok(Range { entries, stopped_at: Some(i + 1) });
+                failed_at.fetch_min(i, Ordering::SeqCst);
+                return Ok(Range::new(entries, Some(i + 1)));
             }
             continue;
         }
@@ -177,10 +171,11 @@ fn prove_range(
         let stop = entry.error.is_some();
         entries.push(entry);
         if stop {
-            return Ok(Range { entries, stopped_at: Some(i + 1) });
+            failed_at.fetch_min(i, Ordering::SeqCst);
+            return Ok(Range::new(entries, Some(i + 1)));
         }
     }
-    Ok(Range { entries, stopped_at: None })
+    Ok(Range::new(entries, None))
 }
 
 /// Names each entry's file as the lint's findings name files (a path when the migrations come from a folder).
@@ -305,29 +300,5 @@ fn label(status: ProofStatus) -> &'static str {
         ProofStatus::Failed => "failed",
         ProofStatus::Leftover => "leftover",
         ProofStatus::Changed => "changed",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split;
-
-    #[test]
-    fn ranges_cover_every_migration_once_and_later_ones_are_shorter() {
-        let all = vec![true; 200];
-        let ranges = split(&all, 2);
-        assert_eq!(ranges.len(), 2);
-        assert_eq!((ranges[0].start, ranges[1].end), (0, 200));
-        assert_eq!(ranges[0].end, ranges[1].start);
-        // The second range also applies the first one's migrations: it proves fewer.
-        assert!(ranges[0].len() > ranges[1].len(), "{ranges:?}");
-        assert_eq!(split(&all, 1), vec![std::ops::Range { start: 0, end: 200 }]);
-        // Migrations only applied (already on the target) cost the first range nothing to prove.
-        let mut pending = vec![false; 150];
-        pending.extend([true; 40]);
-        let ranges = split(&pending, 4);
-        assert_eq!(ranges.first().map(|r| r.start), Some(0));
-        assert_eq!(ranges.last().map(|r| r.end), Some(190));
-        assert!(ranges.windows(2).all(|w| w[0].end == w[1].start && !w[1].is_empty()), "{ranges:?}");
     }
 }

@@ -40,6 +40,21 @@ pub struct Snapshot {
     pub objects: BTreeMap<ObjectKey, Definition>,
 }
 
+/// The settings every snapshot reads under (for its transaction only: the session's own, which the
+/// migrations use, are left as they were). `search_path` is `pg_catalog, pg_temp`, so every deparsed name is
+/// schema-qualified the same way on any database and a temporary table named like a built-in type is not
+/// found first; the others fix how deparsed constants read (a `timestamptz` default, an interval, a float,
+/// money), which a migration's `SET TIME ZONE` or a database's settings would otherwise change.
+macro_rules! session_sql {
+    () => {
+        "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, MDY'; \
+         SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'; \
+         SET LOCAL lc_monetary = 'C'"
+    };
+}
+pub(crate) use session_sql;
+const SESSION: &str = session_sql!();
+
 /// Reads snapshots of one connection; the catalog query is prepared once, so the proof's hundreds of
 /// snapshots each cost one transaction and no planning.
 pub struct Reader {
@@ -50,7 +65,7 @@ impl Reader {
     pub fn new(client: &mut Client) -> Result<Self> {
         // Prepared under the search path it runs with, so the server need not analyse it again each time.
         let mut tx = client.transaction().context("could not start the catalog snapshot")?;
-        tx.batch_execute("SET LOCAL search_path = pg_catalog").context("could not set up the catalog snapshot")?;
+        tx.batch_execute(SESSION).context("could not set up the catalog snapshot")?;
         let statement =
             tx.prepare(&query::snapshot_sql(false)).context("could not prepare the catalog snapshot query")?;
         tx.commit().context("could not end the catalog snapshot")?;
@@ -61,7 +76,7 @@ impl Reader {
     /// this transaction only, so the session's own path, which the migrations use, is left as it was).
     pub fn take(&self, client: &mut Client) -> Result<Snapshot> {
         let mut tx = client.transaction().context("could not start the catalog snapshot")?;
-        tx.batch_execute("SET TRANSACTION READ ONLY; SET LOCAL search_path = pg_catalog")
+        tx.batch_execute(&format!("SET TRANSACTION READ ONLY; {SESSION}"))
             .context("could not set up the catalog snapshot")?;
         let rows = tx.query(&self.statement, &[]).context("could not read the catalogs for a snapshot")?;
         tx.commit().context("could not end the catalog snapshot")?;

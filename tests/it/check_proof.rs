@@ -521,3 +521,60 @@ fn drift_on_a_target_with_nothing_applied_compares_with_an_empty_database() {
     assert_eq!(drift[0]["change"], "added");
     assert_scratch_gone(&db, pid);
 }
+
+/// `count` pairs `V{n}__m{n}` creating and dropping table `a{n}`, with `extra` (version, up, down) in place of
+/// some of them.
+fn many(db: &TestDb, count: usize, extra: &[(usize, String, String)]) -> std::path::PathBuf {
+    let mut files = Vec::new();
+    for n in 1..=count {
+        let (up, down) = extra.iter().find(|(v, _, _)| *v == n).map_or_else(
+            || (format!("CREATE TABLE a{n} (id int);"), format!("DROP TABLE a{n};")),
+            |(_, u, d)| (u.clone(), d.clone()),
+        );
+        files.push((format!("V{n}__m{n}.sql"), up));
+        files.push((format!("V{n}__m{n}.down.sql"), down));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
+    db.fixture_dir("m", &refs)
+}
+
+#[test]
+fn a_later_range_that_cannot_reach_its_start_is_proved_again_from_the_start() {
+    let db = TestDb::new("proof_ranges_redo");
+    // V5's down leaves `b` behind, which V6 then changes: proved in order (up, down, up), V6 finds `b`;
+    // applied plainly to bring a later range to its start, V6 fails.
+    let dir = many(
+        &db,
+        40,
+        &[
+            (5, "CREATE TABLE a5 (id int);".into(), "DROP TABLE a5; CREATE TABLE IF NOT EXISTS b (id int);".into()),
+            (6, "ALTER TABLE b ADD COLUMN c6 int;".into(), "ALTER TABLE b DROP COLUMN c6;".into()),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    assert_eq!(versions(&run), (1..=40).collect::<Vec<i64>>(), "{}", run.stderr);
+    assert_eq!(entry(&run, 5)["status"], "changed", "{}", run.stdout);
+    assert_eq!(entry(&run, 6)["status"], "ok", "{}", run.stdout);
+    assert!(run.stderr.contains("proving again from the start in one"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not proved"), "{}", run.stderr);
+    assert_scratch_gone(&db, pid);
+}
+
+#[test]
+fn migrations_that_touch_roles_are_proved_in_one_scratch_database() {
+    let db = TestDb::new("proof_roles");
+    let role = format!("rehab_proof_role_{}", std::process::id());
+    let up = format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role}; END IF; END $$;\n\
+         CREATE TABLE t (id int); GRANT SELECT ON t TO {role};"
+    );
+    let dir = many(&db, 25, &[(1, up, format!("DROP TABLE t; DROP ROLE {role};"))]);
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}")).unwrap();
+    let run = run.exit(Exit::Success);
+    assert_eq!(run.json()["summary"]["proof_failures"], 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(versions(&run).len(), 25);
+    assert!(!run.stderr.contains("side by side"), "{}", run.stderr);
+    assert_scratch_gone(&db, pid);
+}

@@ -1,7 +1,9 @@
 //! The proof's incremental snapshot against the changes it could miss: renames that change the text of
 //! objects elsewhere (a view, a foreign key, a publication, a partition), deletions that leave no catalog row
 //! behind (a comment, a default, an index, a trigger, a constraint, a sequence's owner, a text search
-//! mapping), grants and their revocation, a renamed schema,
+//! mapping), grants and their revocation, names that reach a snapshot without a row of their own (a text
+//! search dictionary, a language, an operator's commutator, a publication for all tables), settings that
+//! change how constants read (a migration's `SET TIME ZONE`), a temporary table named `text`, a renamed schema,
 //! and no-transaction scripts. The test binary is a debug build, where every incremental snapshot is
 //! compared with a full one and any difference fails the run (exit 1): so every pair here proving `ok`,
 //! and the one broken pair being caught, is the incremental snapshot agreeing with the full one each step.
@@ -105,6 +107,33 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "drop_column",
         "ALTER TABLE t.b DROP COLUMN a_id;",
         "ALTER TABLE t.b ADD COLUMN a_id int; CREATE INDEX b_a_idx ON t.b (a_id);",
+    ),
+    (
+        "dictionary",
+        "CREATE TEXT SEARCH DICTIONARY t.dict (TEMPLATE = simple);
+         ALTER TEXT SEARCH CONFIGURATION t.search ALTER MAPPING FOR word WITH t.dict;",
+        "ALTER TEXT SEARCH CONFIGURATION t.search ALTER MAPPING FOR word WITH simple; DROP TEXT SEARCH DICTIONARY t.dict;",
+    ),
+    ("rename_dictionary", "ALTER TEXT SEARCH DICTIONARY t.dict RENAME TO lexicon;", "ALTER TEXT SEARCH DICTIONARY t.lexicon RENAME TO dict;"),
+    ("rename_language", "ALTER LANGUAGE plpgsql RENAME TO plpgsql_renamed;", "ALTER LANGUAGE plpgsql_renamed RENAME TO plpgsql;"),
+    (
+        "commutator",
+        "CREATE OPERATOR t.>>> (LEFTARG = int, RIGHTARG = int, FUNCTION = int4gt);
+         CREATE OPERATOR t.<<< (LEFTARG = int, RIGHTARG = int, FUNCTION = int4lt, COMMUTATOR = OPERATOR(t.>>>));",
+        "DROP OPERATOR t.<<< (int, int); DROP OPERATOR t.>>> (int, int);",
+    ),
+    (
+        "move_operator",
+        "CREATE SCHEMA ops; ALTER OPERATOR t.>>> (int, int) SET SCHEMA ops;",
+        "ALTER OPERATOR ops.>>> (int, int) SET SCHEMA t; DROP SCHEMA ops;",
+    ),
+    ("publication_all", "CREATE PUBLICATION rehab_tracker_all FOR ALL TABLES;", "DROP PUBLICATION rehab_tracker_all;"),
+    ("table_under_all", "CREATE TABLE t.late (id int);", "DROP TABLE t.late;"),
+    ("temp_named_text", "CREATE TEMP TABLE text (z int);", "DROP TABLE pg_temp.text;"),
+    (
+        "time_zone",
+        "SET TIME ZONE 'Asia/Tokyo'; ALTER TABLE t.b ADD COLUMN at timestamptz DEFAULT '2020-01-01 00:00+00';",
+        "ALTER TABLE t.b DROP COLUMN at;",
     ),
     (
         "referenced",

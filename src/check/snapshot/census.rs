@@ -267,6 +267,14 @@ const WRITTEN: &[(&str, &str, &str)] = &[
     ("'pg_class'::regclass::oid, seqrelid", "pg_sequence", "seqrelid >= 16384"),
     ("'pg_type'::regclass::oid, rngtypid", "pg_range", "rngtypid >= 16384"),
     ("'pg_proc'::regclass::oid, aggfnoid", "pg_aggregate", "aggfnoid >= 16384"),
+    // Not compared themselves, but named in what is (a text search configuration's parser and dictionaries,
+    // an index's operator class, a function's language): their own changes only matter through pg_depend.
+    // Built-in ones included, since a migration may rename those too.
+    ("'pg_ts_dict'::regclass::oid, oid", "pg_ts_dict", "TRUE"),
+    ("'pg_ts_parser'::regclass::oid, oid", "pg_ts_parser", "TRUE"),
+    ("'pg_opclass'::regclass::oid, oid", "pg_opclass", "TRUE"),
+    ("'pg_opfamily'::regclass::oid, oid", "pg_opfamily", "TRUE"),
+    ("'pg_language'::regclass::oid, oid", "pg_language", "TRUE"),
 ];
 
 /// The unit (`r16402`, `t16410`, ...) of the object `(cls, obj)`, or NULL for one no snapshot shows (a
@@ -323,7 +331,7 @@ pub fn keys_sql() -> String {
 /// `row` for a written row of a counted catalog (its key) or of another one (no key), `dependent` for an
 /// object that references a written one, `count` for how many rows a counted catalog has now (in `key`),
 /// `mark` for the oldest transaction running when this query's snapshot was taken (in `key`: the next
-/// step's mark), and `vacuum` for [`VACUUM`]'s two counts (in `key` and `unit`).
+/// step's mark), and `roles` for [`ROLES`] (in `key`).
 pub fn changes_sql() -> String {
     let census: Vec<String> = COUNTED.iter().map(Counted::census).collect();
     let written: Vec<String> = WRITTEN
@@ -344,20 +352,25 @@ census(cat, n, keys, clss, objs) AS MATERIALIZED (
   UNION ALL
   SELECT DISTINCT 'dependent', NULL, NULL, d.classid, d.objid
   FROM (SELECT DISTINCT cls, obj FROM written) w JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.obj
+  UNION ALL
+  -- An operator names its commutator and negator, with no pg_depend row for either.
+  SELECT DISTINCT 'dependent', NULL, NULL, 'pg_operator'::regclass::oid, o.oid
+  FROM written w JOIN pg_operator o ON w.cls = 'pg_operator'::regclass AND w.obj IN (o.oprcom, o.oprnegate)
+  UNION ALL
+  -- A publication's tables may come from no row of its own (FOR ALL TABLES, TABLES IN SCHEMA, a partitioned
+  -- table's new partition): every publication is read again when a relation was written.
+  SELECT 'dependent', NULL, NULL, 'pg_publication'::regclass::oid, p.oid
+  FROM pg_publication p WHERE EXISTS (SELECT 1 FROM written w WHERE w.cls = 'pg_class'::regclass)
 )
 SELECT tag, cat, key, {UNIT_OF} FROM touched
 UNION ALL SELECT 'count', cat, n::text, NULL FROM census
 UNION ALL SELECT 'mark', NULL, txid_snapshot_xmin(txid_current_snapshot())::text, NULL
-UNION ALL SELECT 'vacuum', NULL, v.catalogs::text, v.running::text FROM ({VACUUM}) AS v(catalogs, running)",
+UNION ALL SELECT 'roles', NULL, ({ROLES}), NULL",
         census = census.join("\n  UNION ALL "),
         written = written.join("\n  UNION ALL ")
     )
 }
 
-/// How many times the system catalogs were vacuumed, and how many vacuums run in this database now: a vacuum
-/// may freeze the rows it passes, which then read as older than any mark, so the tracker reads everything
-/// again when either moved.
-pub const VACUUM: &str = "SELECT
-  (SELECT coalesce(sum(pg_stat_get_vacuum_count(c.oid) + pg_stat_get_autovacuum_count(c.oid)), 0) FROM pg_class c
-   WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r')::bigint,
-  (SELECT count(*) FROM pg_stat_progress_vacuum v WHERE v.datid = (SELECT oid FROM pg_database WHERE datname = current_database()))";
+/// The server's roles, as one text that changes when one is created, dropped or renamed: role names appear in
+/// privileges and policies, and roles are shared by every database (no `pg_depend`, no row here to follow).
+pub const ROLES: &str = "SELECT md5(string_agg(oid::text || ':' || rolname, ',' ORDER BY oid)) FROM pg_roles";

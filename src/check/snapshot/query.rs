@@ -160,8 +160,9 @@ UNION ALL
     jsonb_build_object(
       'command', pol.polcmd::text,
       'restrictive', CASE WHEN NOT pol.polpermissive THEN 'true' END,
-      'roles', (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END, ', ' ORDER BY 1)
-                FROM unnest(pol.polroles) r),
+      -- Sorted by name (an aggregate's ORDER BY 1 would sort by the constant 1, that is, not at all).
+      'roles', (SELECT string_agg(n, ', ' ORDER BY n) FROM (SELECT CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END AS n
+                FROM unnest(pol.polroles) r) AS roles),
       'using', pg_get_expr(pol.polqual, pol.polrelid),
       'with check', pg_get_expr(pol.polwithcheck, pol.polrelid)),
     'r' || rel.oid
@@ -193,8 +194,9 @@ UNION ALL
 UNION ALL
   SELECT 'publication', pb.pubname,
     (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(pb) - 'oid' - 'pubowner'))
-      || jsonb_build_object('tables', (SELECT string_agg(pt.schemaname || '.' || pt.tablename, ', ' ORDER BY 1)
-                                       FROM pg_publication_tables pt WHERE pt.pubname = pb.pubname)),
+      || jsonb_build_object('tables', (SELECT string_agg(t, ', ' ORDER BY t) FROM (
+                                         SELECT pt.schemaname || '.' || pt.tablename AS t FROM pg_publication_tables pt
+                                         WHERE pt.pubname = pb.pubname AND pt.tablename <> 'refinery_schema_history') AS tables)),
     'b' || pb.oid
   FROM pg_publication pb
   WHERE @@b(pb.oid)

@@ -2,7 +2,7 @@
 //! the units (a table with its parts, a type, a function, ...) whose catalog rows the script wrote, deleted,
 //! or whose referenced objects it changed are read again. Reading every definition again after every script
 //! was most of the proof's time; this reads a few. Whatever it cannot follow cheaply (a renamed schema, a
-//! vacuum that may have frozen the rows it passed) makes it read everything again. Debug builds (the test
+//! renamed role, rows it cannot account for) makes it read everything again. Debug builds (the test
 //! suite) compare each incremental snapshot with a full one and fail on any difference.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -25,10 +25,9 @@ pub struct Tracker {
     /// The oldest transaction that may have written since the last step (as `txid_current_snapshot`
     /// gives it, with its epoch).
     mark: i64,
-    vacuums: i64,
+    /// The server's roles as of the last step (their names appear in privileges and policies).
+    roles: String,
     statements: Statements,
-    /// The settings of each snapshot transaction (see [`begin`]).
-    setup: &'static str,
 }
 
 struct Statements {
@@ -37,7 +36,7 @@ struct Statements {
     listing: Statement,
     keys: Statement,
     changes: Statement,
-    /// The mark and the vacuum count of a new starting point.
+    /// The mark and the roles of a new starting point.
     start: Statement,
 }
 
@@ -52,24 +51,14 @@ struct Changes {
 impl Tracker {
     /// Prepares the queries and reads the whole schema once.
     pub fn start(client: &mut Client) -> Result<Self> {
-        let version: i32 = client
-            .query_one("SELECT current_setting('server_version_num')::int", &[])
-            .context("could not read the server's version")?
-            .get(0);
-        // Statistics are read live only where the setting exists (15 and later); before, they are the
-        // collector's, which a vacuum reports to when it ends.
-        let setup = if version >= 150_000 { SETUP_15 } else { SETUP };
-        let mut tx = begin(client, setup)?;
+        let mut tx = begin(client)?;
         let statements = Statements {
             full: tx.prepare(&query::snapshot_sql(false))?,
             partial: tx.prepare(&query::snapshot_sql(true))?,
             listing: tx.prepare(&census::listing_sql())?,
             keys: tx.prepare(&census::keys_sql())?,
             changes: tx.prepare(&census::changes_sql())?,
-            start: tx.prepare(&format!(
-                "SELECT txid_snapshot_xmin(txid_current_snapshot()), v.catalogs FROM ({}) AS v(catalogs, running)",
-                census::VACUUM
-            ))?,
+            start: tx.prepare(&format!("SELECT txid_snapshot_xmin(txid_current_snapshot()), ({})", census::ROLES))?,
         };
         tx.commit()?;
         let mut tracker = Self {
@@ -77,9 +66,8 @@ impl Tracker {
             units: HashMap::new(),
             rows: HashMap::new(),
             mark: 0,
-            vacuums: 0,
+            roles: String::new(),
             statements,
-            setup,
         };
         tracker.read_everything(client)?;
         Ok(tracker)
@@ -92,7 +80,7 @@ impl Tracker {
 
     /// Follows what was written since the last step and returns the schema now.
     pub fn step(&mut self, client: &mut Client) -> Result<&Snapshot> {
-        let mut tx = begin(client, self.setup)?;
+        let mut tx = begin(client)?;
         let mark = (self.mark % (1_i64 << 32)).to_string();
         let rows =
             tx.query(&self.statements.changes, &[&mark]).context("could not read what changed in the catalogs")?;
@@ -114,9 +102,9 @@ impl Tracker {
 
     /// A full snapshot and listing, in one transaction, as the new starting point.
     fn read_everything(&mut self, client: &mut Client) -> Result<()> {
-        let mut tx = begin(client, self.setup)?;
+        let mut tx = begin(client)?;
         let row = tx.query_one(&self.statements.start, &[]).context("could not read the transaction snapshot")?;
-        (self.mark, self.vacuums) = (row.get(0), row.get(1));
+        (self.mark, self.roles) = (row.get(0), row.get(1));
         self.current = Snapshot::default();
         self.units.clear();
         let rows = tx.query(&self.statements.full, &[]).context("could not read the catalogs for a snapshot")?;
@@ -131,8 +119,9 @@ impl Tracker {
     }
 
     /// What the changes query says, with the rows it wrote recorded; `None` when only reading everything
-    /// will do: a vacuum of the catalogs ran or runs, or a schema that existed was changed (every name in it
-    /// may read differently now).
+    /// will do: a schema that existed was changed, or a role (every name in it, or every grant and policy
+    /// naming it, may read differently now), or a catalog holds rows the tracker does not know (rows moved by
+    /// a `VACUUM FULL` of the catalog, which then cannot be told apart from new ones).
     fn changes(&mut self, rows: &[postgres::Row]) -> Result<Option<Changes>> {
         let mut changes = Changes { dirty: BTreeSet::new(), short: Vec::new(), mark: self.mark };
         let mut counts = Vec::new();
@@ -150,9 +139,8 @@ impl Tracker {
                 }
                 ("count", Some(cat), Some(n)) => counts.push((counted(cat)?, n.parse::<usize>().ok())),
                 ("mark", _, Some(mark)) => changes.mark = mark.parse().context("an unreadable transaction ID")?,
-                ("vacuum", _, Some(n)) => {
-                    let running = unit.as_deref().is_some_and(|r| r != "0");
-                    if running || n.parse::<i64>().ok() != Some(self.vacuums) {
+                ("roles", _, Some(roles)) => {
+                    if roles != self.roles {
                         return Ok(None);
                     }
                     continue;
@@ -168,7 +156,11 @@ impl Tracker {
         // some were deleted.
         for (cat, n) in counts {
             let n = n.context("an unreadable row count")?;
-            if n != self.rows.get(cat).map_or(0, HashMap::len) {
+            let known = self.rows.get(cat).map_or(0, HashMap::len);
+            if n > known {
+                return Ok(None);
+            }
+            if n < known {
                 changes.short.push((cat, n));
             }
         }
@@ -190,6 +182,10 @@ impl Tracker {
         order.sort_by_key(|(cat, _)| (*cat != "pg_class", census::root_kind(cat).is_none()));
         let mut vanished: BTreeSet<Unit> = BTreeSet::new();
         for (cat, n) in order {
+            if cat == "pg_class" {
+                // A publication FOR ALL TABLES or TABLES IN SCHEMA listed the dropped table with no row of its own.
+                dirty.extend(self.units.keys().filter(|u| u.starts_with('b')).cloned());
+            }
             let known = self.rows.get_mut(cat).context("a counted catalog the tracker does not know")?;
             let lost = known.len().saturating_sub(n);
             let explained = known.values().filter(|u| u.as_ref().is_some_and(|u| vanished.contains(u))).count();
@@ -248,21 +244,19 @@ impl Tracker {
     }
 }
 
-/// The settings of a snapshot transaction: `search_path = pg_catalog` (as the full snapshot reads), and
-/// prepared queries planned once (the server would otherwise plan the changes query again on each of its
-/// first five runs); from 15 on, statistics read live, not cached for the transaction.
-const SETUP: &str = "SET LOCAL search_path = pg_catalog; SET LOCAL plan_cache_mode = force_generic_plan";
-const SETUP_15: &str = "SET LOCAL search_path = pg_catalog; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL stats_fetch_consistency = none";
+/// The settings of a snapshot transaction: the full snapshot's, and prepared queries planned once (the server
+/// would otherwise plan the changes query again on each of its first five runs).
+const SETUP: &str = concat!(super::session_sql!(), "; SET LOCAL plan_cache_mode = force_generic_plan");
 
-/// A read-only snapshot transaction with `setup`.
-fn begin<'a>(client: &'a mut Client, setup: &str) -> Result<Transaction<'a>> {
+/// A read-only snapshot transaction with [`SETUP`].
+fn begin(client: &mut Client) -> Result<Transaction<'_>> {
     let mut tx = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .context("could not start the catalog snapshot")?;
-    tx.batch_execute(setup).context("could not set up the catalog snapshot")?;
+    tx.batch_execute(SETUP).context("could not set up the catalog snapshot")?;
     Ok(tx)
 }
 
