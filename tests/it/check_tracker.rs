@@ -135,6 +135,13 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "SET TIME ZONE 'Asia/Tokyo'; ALTER TABLE t.b ADD COLUMN at timestamptz DEFAULT '2020-01-01 00:00+00';",
         "ALTER TABLE t.b DROP COLUMN at;",
     ),
+    // Names that would read alike joined with dots: a table `u.x` with a column `y`, a table `u` with `x.y`.
+    (
+        "dotted_names",
+        "CREATE TABLE t.\"u.x\" (y int); CREATE TABLE t.u (\"x.y\" int);",
+        "DROP TABLE t.\"u.x\", t.u;",
+    ),
+    ("alter_dotted", "ALTER TABLE t.u ALTER COLUMN \"x.y\" SET NOT NULL;", "ALTER TABLE t.u ALTER COLUMN \"x.y\" DROP NOT NULL;"),
     (
         "referenced",
         "CREATE TABLE t.ref (id int PRIMARY KEY); CREATE TABLE t.uses (r int CONSTRAINT uses_ref_fk REFERENCES t.ref (id));

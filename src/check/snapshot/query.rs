@@ -14,13 +14,13 @@ WITH ns AS (
 ), ext AS NOT MATERIALIZED (
   SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), rel AS (
-  SELECT c.oid, c.relkind, ns.nspname || '.' || c.relname AS qname
+  SELECT c.oid, c.relkind, quote_ident(ns.nspname) || '.' || quote_ident(c.relname) AS qname
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname <> 'refinery_schema_history'
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
     AND @@r(c.oid)
 ), objects(kind, name, def, unit) AS (
-  SELECT 'schema', ns.nspname, jsonb_build_object('comment', (SELECT description FROM pg_description WHERE objoid = ns.oid AND classoid = 'pg_namespace'::regclass AND objsubid = 0),
+  SELECT 'schema', quote_ident(ns.nspname), jsonb_build_object('comment', (SELECT description FROM pg_description WHERE objoid = ns.oid AND classoid = 'pg_namespace'::regclass AND objsubid = 0),
       'privileges', @@acl(ns.nspacl|n|ns.nspowner)),
     'n' || ns.oid
   FROM ns
@@ -34,11 +34,11 @@ UNION ALL
       'unlogged', CASE WHEN c.relpersistence = 'u' THEN 'true' END,
       'partition key', CASE WHEN rel.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
       'partition of', CASE WHEN c.relispartition THEN
-        (SELECT pn.nspname || '.' || p.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
+        (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.relname) || ' ' || pg_get_expr(c.relpartbound, c.oid)
          FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
          WHERE i.inhrelid = c.oid) END,
       'inherits', CASE WHEN NOT c.relispartition THEN
-        (SELECT string_agg(pn.nspname || '.' || p.relname, ', ' ORDER BY i.inhseqno)
+        (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' ORDER BY i.inhseqno)
          FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
          WHERE i.inhrelid = c.oid) END,
       'options', array_to_string(c.reloptions, ', '),
@@ -55,7 +55,7 @@ UNION ALL
   -- Joined, not looked up per row: a correlated lookup scans pg_sequence once per relation.
   FROM rel JOIN pg_class c ON c.oid = rel.oid LEFT JOIN pg_sequence s ON s.seqrelid = c.oid
   LEFT JOIN (
-    SELECT dep.objid, on_.nspname || '.' || oc.relname || '.' || a.attname AS col
+    SELECT dep.objid, quote_ident(on_.nspname) || '.' || quote_ident(oc.relname) || '.' || quote_ident(a.attname) AS col
     FROM pg_depend dep JOIN pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
     JOIN pg_class oc ON oc.oid = dep.refobjid JOIN pg_namespace on_ ON on_.oid = oc.relnamespace
     JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
@@ -63,7 +63,7 @@ UNION ALL
       AND dep.refobjsubid > 0 AND dep.deptype IN ('a', 'i')
   ) own ON own.objid = c.oid
 UNION ALL
-  SELECT 'column', rel.qname || '.' || a.attname,
+  SELECT 'column', rel.qname || '.' || quote_ident(a.attname),
     jsonb_build_object(
       'type', format_type(a.atttypid, a.atttypmod),
       'not null', CASE WHEN a.attnotnull THEN 'true' END,
@@ -75,7 +75,7 @@ UNION ALL
       'privileges', @@acl(a.attacl|c|ac.relowner),
       'statistics target', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
       'collation', CASE WHEN a.attcollation <> t.typcollation THEN
-        (SELECT cn.nspname || '.' || co.collname FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+        (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
          WHERE co.oid = a.attcollation) END,
       'comment', (SELECT description FROM pg_description WHERE objoid = a.attrelid AND classoid = 'pg_class'::regclass AND objsubid = a.attnum)),
     'r' || rel.oid
@@ -85,7 +85,7 @@ UNION ALL
   LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
   WHERE rel.relkind IN ('r', 'p', 'f')
 UNION ALL
-  SELECT 'constraint', rel.qname || '.' || con.conname,
+  SELECT 'constraint', rel.qname || '.' || quote_ident(con.conname),
     jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0)),
     'r' || rel.oid
   FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid
@@ -94,13 +94,13 @@ UNION ALL
   WHERE NOT (con.conparentid <> 0
              AND con.conrelid = (SELECT p.conrelid FROM pg_constraint p WHERE p.oid = con.conparentid))
 UNION ALL
-  SELECT 'constraint', ns.nspname || '.' || t.typname || '.' || con.conname,
+  SELECT 'constraint', quote_ident(ns.nspname) || '.' || quote_ident(t.typname) || '.' || quote_ident(con.conname),
     jsonb_build_object('definition', pg_get_constraintdef(con.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = con.oid AND classoid = 'pg_constraint'::regclass AND objsubid = 0)),
     't' || t.oid
   FROM pg_constraint con JOIN pg_type t ON t.oid = con.contypid JOIN ns ON ns.oid = t.typnamespace
   WHERE @@t(t.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
 UNION ALL
-  SELECT 'index', ns.nspname || '.' || ic.relname,
+  SELECT 'index', quote_ident(ns.nspname) || '.' || quote_ident(ic.relname),
     jsonb_build_object(
       'definition', pg_get_indexdef(i.indexrelid),
       'table', rel.qname,
@@ -112,7 +112,7 @@ UNION ALL
   JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
 UNION ALL
   SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range' ELSE 'type' END,
-    ns.nspname || '.' || t.typname,
+    quote_ident(ns.nspname) || '.' || quote_ident(t.typname),
     jsonb_build_object(
       'values', CASE WHEN t.typtype = 'e' THEN
         (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e
@@ -135,7 +135,7 @@ UNION ALL
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
 UNION ALL
   SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-    ns.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+    quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
     jsonb_build_object(
       'definition', CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END,
       'aggregate', (SELECT format('sfunc %s stype %s finalfunc %s initcond %s', g.aggtransfn::regproc,
@@ -147,7 +147,7 @@ UNION ALL
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
   WHERE @@p(p.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
 UNION ALL
-  SELECT 'trigger', rel.qname || '.' || tg.tgname,
+  SELECT 'trigger', rel.qname || '.' || quote_ident(tg.tgname),
     jsonb_build_object(
       'definition', pg_get_triggerdef(tg.oid),
       'enabled', CASE tg.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END,
@@ -156,7 +156,7 @@ UNION ALL
   FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid
   WHERE NOT tg.tgisinternal
 UNION ALL
-  SELECT 'policy', rel.qname || '.' || pol.polname,
+  SELECT 'policy', rel.qname || '.' || quote_ident(pol.polname),
     jsonb_build_object(
       'command', pol.polcmd::text,
       'restrictive', CASE WHEN NOT pol.polpermissive THEN 'true' END,
@@ -168,18 +168,18 @@ UNION ALL
     'r' || rel.oid
   FROM pg_policy pol JOIN rel ON rel.oid = pol.polrelid
 UNION ALL
-  SELECT 'rule', rel.qname || '.' || ru.rulename, jsonb_build_object('definition', pg_get_ruledef(ru.oid)), 'r' || rel.oid
+  SELECT 'rule', rel.qname || '.' || quote_ident(ru.rulename), jsonb_build_object('definition', pg_get_ruledef(ru.oid)), 'r' || rel.oid
   FROM pg_rewrite ru JOIN rel ON rel.oid = ru.ev_class
   WHERE ru.rulename <> '_RETURN'
 UNION ALL
-  SELECT 'statistics', ns.nspname || '.' || st.stxname,
+  SELECT 'statistics', quote_ident(ns.nspname) || '.' || quote_ident(st.stxname),
     jsonb_build_object('definition', pg_get_statisticsobjdef(st.oid), 'comment', (SELECT description FROM pg_description WHERE objoid = st.oid AND classoid = 'pg_statistic_ext'::regclass AND objsubid = 0)),
     'r' || st.stxrelid
   FROM pg_statistic_ext st JOIN ns ON ns.oid = st.stxnamespace
   WHERE @@r(st.stxrelid)
 UNION ALL
   -- Every column but the OIDs and the owner, as text: the catalog's columns differ between majors.
-  SELECT 'collation', ns.nspname || '.' || co.collname,
+  SELECT 'collation', quote_ident(ns.nspname) || '.' || quote_ident(co.collname),
     (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(co) - 'oid' - 'collnamespace' - 'collowner')),
     'o' || co.oid
   FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
@@ -195,7 +195,7 @@ UNION ALL
   SELECT 'publication', pb.pubname,
     (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(pb) - 'oid' - 'pubowner'))
       || jsonb_build_object('tables', (SELECT string_agg(t, ', ' ORDER BY t) FROM (
-                                         SELECT pt.schemaname || '.' || pt.tablename AS t FROM pg_publication_tables pt
+                                         SELECT quote_ident(pt.schemaname) || '.' || quote_ident(pt.tablename) AS t FROM pg_publication_tables pt
                                          WHERE pt.pubname = pb.pubname AND pt.tablename <> 'refinery_schema_history') AS tables)),
     'b' || pb.oid
   FROM pg_publication pb
@@ -209,7 +209,7 @@ UNION ALL
   WHERE ca.oid >= 16384 AND @@c(ca.oid)
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = ca.oid)
 UNION ALL
-  SELECT 'operator', ns.nspname || '.' || o.oprname || '(' || coalesce(format_type(NULLIF(o.oprleft, 0), NULL), 'none')
+  SELECT 'operator', quote_ident(ns.nspname) || '.' || o.oprname || '(' || coalesce(format_type(NULLIF(o.oprleft, 0), NULL), 'none')
       || ', ' || coalesce(format_type(NULLIF(o.oprright, 0), NULL), 'none') || ')',
     jsonb_build_object('function', o.oprcode::regprocedure::text,
       'commutator', CASE WHEN o.oprcom <> 0 THEN o.oprcom::regoperator::text END,
@@ -220,8 +220,8 @@ UNION ALL
   FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
   WHERE @@q(o.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
 UNION ALL
-  SELECT 'text search configuration', ns.nspname || '.' || cfg.cfgname,
-    jsonb_build_object('parser', (SELECT pn.nspname || '.' || pr.prsname FROM pg_ts_parser pr JOIN pg_namespace pn ON pn.oid = pr.prsnamespace WHERE pr.oid = cfg.cfgparser),
+  SELECT 'text search configuration', quote_ident(ns.nspname) || '.' || quote_ident(cfg.cfgname),
+    jsonb_build_object('parser', (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pr.prsname) FROM pg_ts_parser pr JOIN pg_namespace pn ON pn.oid = pr.prsnamespace WHERE pr.oid = cfg.cfgparser),
       'mappings', (SELECT string_agg(m.maptokentype || ':' || m.mapseqno || ' ' || m.mapdict::regdictionary::text, ', ' ORDER BY m.maptokentype, m.mapseqno)
                    FROM pg_ts_config_map m WHERE m.mapcfg = cfg.oid),
       'comment', (SELECT description FROM pg_description WHERE objoid = cfg.oid AND classoid = 'pg_ts_config'::regclass AND objsubid = 0)),
