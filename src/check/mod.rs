@@ -61,6 +61,9 @@ pub struct ProofEntry {
     /// script. Not in the JSON (its version and name say it); SARIF and GitHub annotations point at it.
     #[serde(skip)]
     pub file: String,
+    /// The line of `file` the failing script's error names, else 1.
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// How an object of the target differs from the schema its migrations build.

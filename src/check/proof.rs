@@ -211,6 +211,7 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: 
             // The verdict is the down script's, so is the file it points at.
             entry.status = status;
             entry.file = m.down.as_ref().map_or_else(String::new, |d| d.file_name.clone());
+            entry.line = 1;
         }
         return Ok(entry);
     }
@@ -220,7 +221,7 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: 
         objects.extend(after_redo.iter().map(after_redo_line));
     }
     let file = m.down.as_ref().map_or_else(String::new, |d| d.file_name.clone());
-    Ok(ProofEntry { version: m.version, name: m.name.clone(), status, objects, error: None, file })
+    Ok(ProofEntry { version: m.version, name: m.name.clone(), status, objects, error: None, file, line: 1 })
 }
 
 /// Runs the down script as `rehab rollback` does: in a transaction with the deletion of its history row,
@@ -272,6 +273,7 @@ fn failed(m: &Migration, stage: &str, e: &ScriptError, objects: Vec<String>) -> 
         objects,
         error: Some(format!("{stage}: {}", message.lines().next().unwrap_or(""))),
         file: e.file.clone(),
+        line: e.line.unwrap_or(1),
     }
 }
 

@@ -250,6 +250,15 @@ fn a_failing_down_is_failed_and_the_later_migrations_are_not_proved() {
     assert!(error.starts_with("down: V2__tags.down.sql line 2:") && error.contains("\"tag\""), "{error}");
     assert_eq!(versions(&run), [1, 2], "V3 builds on V2 and is not proved");
     assert_scratch_gone(&db, pid);
+    // The annotation points at the line the error names.
+    let github = db.rehab(&["--migrations", dir.to_str().unwrap(), "--format", "github", "check", "--all"]).run();
+    let down = dir.join("V2__tags.down.sql").display().to_string();
+    let github = github.exit(Exit::CheckFailed);
+    assert!(
+        github.stdout.contains(&format!("::error file={down},line=2,title=proof V2 tags::failed")),
+        "{}",
+        github.stdout
+    );
 }
 
 #[test]

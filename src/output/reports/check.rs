@@ -203,7 +203,7 @@ fn sarif_result(f: &Finding) -> serde_json::Value {
     result
 }
 
-/// A proof that is not ok, at the first line of its script.
+/// A proof that is not ok, at the line its script's error names (else the first).
 fn sarif_proof(p: &ProofEntry) -> serde_json::Value {
     let id = format!("proof-{}", proof_status(p.status));
     let index = PROOF_RULES.iter().position(|(r, _, _)| *r == id).map(|i| RULES.len() + i);
@@ -214,7 +214,7 @@ fn sarif_proof(p: &ProofEntry) -> serde_json::Value {
         "message": { "text": format!("V{} {}: {}", p.version, p.name, proof_what(p)) },
         "locations": [{ "physicalLocation": {
             "artifactLocation": { "uri": p.file.replace('\\', "/") },
-            "region": { "startLine": 1, "startColumn": 1 },
+            "region": { "startLine": p.line, "startColumn": 1 },
         }}],
     })
 }
@@ -251,7 +251,7 @@ pub fn write_github(report: &CheckReport, out: &mut dyn Write) -> io::Result<()>
     for p in report.proof.iter().flatten().filter(|p| p.status != ProofStatus::Ok) {
         let title = property(&format!("proof V{} {}", p.version, p.name));
         let message = data(&format!("{}: {}", proof_status(p.status), proof_what(p)));
-        writeln!(out, "::error file={},line=1,title={title}::{message}", property(&p.file))?;
+        writeln!(out, "::error file={},line={},title={title}::{message}", property(&p.file), p.line)?;
     }
     for d in report.drift.iter().flatten() {
         let detail = if d.detail.is_empty() { String::new() } else { format!(": {}", d.detail) };

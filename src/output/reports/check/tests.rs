@@ -30,6 +30,7 @@ fn report() -> CheckReport {
                 objects: vec![],
                 error: None,
                 file: "migrations/V2__a.down.sql".into(),
+                line: 1,
             },
             ProofEntry {
                 version: 3,
@@ -38,6 +39,7 @@ fn report() -> CheckReport {
                 objects: vec!["enum public.mood".into()],
                 error: None,
                 file: "migrations/V3__b,c.down.sql".into(),
+                line: 1,
             },
         ]),
         drift: Some(vec![DriftEntry {
