@@ -354,8 +354,10 @@ census(cat, n, keys, clss, objs) AS MATERIALIZED (
   FROM (SELECT DISTINCT cls, obj FROM written) w JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.obj
   UNION ALL
   -- An operator names its commutator and negator, with no pg_depend row for either.
+  -- (Skipped at once unless an operator was written: the join alone would walk every operator each step.)
   SELECT DISTINCT 'dependent', NULL, NULL, 'pg_operator'::regclass::oid, o.oid
   FROM written w JOIN pg_operator o ON w.cls = 'pg_operator'::regclass AND w.obj IN (o.oprcom, o.oprnegate)
+  WHERE EXISTS (SELECT 1 FROM written x WHERE x.cls = 'pg_operator'::regclass)
   UNION ALL
   -- A publication's tables may come from no row of its own (FOR ALL TABLES, TABLES IN SCHEMA, a partitioned
   -- table's new partition): every publication is read again when a relation was written.
