@@ -52,3 +52,27 @@ fn quoting_rules_hold_in_no_transaction_and_down_scripts() {
     assert_eq!(db.applied_versions(), Vec::<i32>::new());
     assert!(!db.scalar::<bool>("SELECT to_regclass('notes') IS NOT NULL"), "the table is still there");
 }
+
+#[test]
+fn sql_standard_routine_bodies_migrate_roll_back_and_prove() {
+    let db = TestDb::new("split_atomic");
+    let dir = db.fixture_dir(
+        "atomic",
+        &[
+            (
+                "V1__counts.sql",
+                "CREATE TABLE counts (n int);\n\
+                 CREATE FUNCTION bump() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  INSERT INTO counts VALUES (1);\n  \
+                 SELECT CASE WHEN count(*) > 0 THEN count(*)::int ELSE 0 END FROM counts;\nEND;",
+            ),
+            ("V1__counts.down.sql", "DROP FUNCTION bump();\nDROP TABLE counts;"),
+        ],
+    );
+    db.rehab(&["migrate", "--migrations"]).arg(&dir).ok();
+    assert_eq!(db.scalar::<i32>("SELECT bump()"), 1);
+    assert_eq!(db.scalar::<i32>("SELECT bump()"), 2);
+    let run = db.rehab(&["--format", "json", "check", "--all", "--migrations"]).arg(&dir).run();
+    assert_eq!(run.json()["proof"][0]["status"], "ok", "{}\n{}", run.stdout, run.stderr);
+    db.rehab(&["rollback", "--yes", "--migrations"]).arg(&dir).ok();
+    assert!(!db.scalar::<bool>("SELECT to_regclass('counts') IS NOT NULL"));
+}

@@ -286,3 +286,22 @@ proptest! {
         check_any(&input)?;
     }
 }
+
+#[test]
+fn a_sql_standard_routine_body_is_one_statement_with_its_semicolons() {
+    let script = "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 2 END;\nEND;\n\
+                  create or replace procedure p() language sql begin atomic insert into t values (1); end;\n\
+                  CREATE FUNCTION g() RETURNS int LANGUAGE sql RETURN CASE WHEN true THEN 1 ELSE 2 END;\n\
+                  BEGIN; SELECT 1; COMMIT;";
+    assert_eq!(
+        sqls(script),
+        [
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 2 END;\nEND",
+            "create or replace procedure p() language sql begin atomic insert into t values (1); end",
+            "CREATE FUNCTION g() RETURNS int LANGUAGE sql RETURN CASE WHEN true THEN 1 ELSE 2 END",
+            "BEGIN",
+            "SELECT 1",
+            "COMMIT",
+        ]
+    );
+}
