@@ -330,8 +330,7 @@ pub fn keys_sql() -> String {
 /// What changed at or after the mark (`$1`, a transaction ID as text), as `(tag, catalog, key, unit)` rows:
 /// `row` for a written row of a counted catalog (its key) or of another one (no key), `dependent` for an
 /// object that references a written one, `count` for how many rows a counted catalog has now (in `key`),
-/// `mark` for the oldest transaction running when this query's snapshot was taken (in `key`: the next
-/// step's mark), and `roles` for [`ROLES`] (in `key`).
+/// `mark` for [`MARK`] (in `key`: the next step's mark), and `roles` for [`ROLES`] (in `key`).
 pub fn changes_sql() -> String {
     let census: Vec<String> = COUNTED.iter().map(Counted::census).collect();
     let written: Vec<String> = WRITTEN
@@ -366,12 +365,21 @@ census(cat, n, keys, clss, objs) AS MATERIALIZED (
 )
 SELECT tag, cat, key, {UNIT_OF} FROM touched
 UNION ALL SELECT 'count', cat, n::text, NULL FROM census
-UNION ALL SELECT 'mark', NULL, txid_snapshot_xmin(txid_current_snapshot())::text, NULL
+UNION ALL SELECT 'mark', NULL, ({MARK})::text, NULL
 UNION ALL SELECT 'roles', NULL, ({ROLES}), NULL",
         census = census.join("\n  UNION ALL "),
         written = written.join("\n  UNION ALL ")
     )
 }
+
+/// The next step's mark: the first transaction this query's snapshot does not see, or the oldest one still
+/// writing in this database if that is older (its ID rebuilt with the epoch from its age). A session in another
+/// database may run as long as it likes without holding the mark back: only this database's catalogs are read.
+/// (A session of another role in the scratch database may be invisible in `pg_stat_activity` to a role without
+/// `pg_read_all_stats`; nobody but rehab connects to it.)
+pub const MARK: &str = "SELECT LEAST(txid_snapshot_xmax(txid_current_snapshot()),
+  (SELECT min(txid_snapshot_xmax(txid_current_snapshot()) - age(a.backend_xid)) FROM pg_stat_activity a
+   WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL))";
 
 /// The server's roles, as one text that changes when one is created, dropped or renamed: role names appear in
 /// privileges and policies, and roles are shared by every database (no `pg_depend`, no row here to follow).

@@ -22,8 +22,8 @@ pub struct Tracker {
     units: HashMap<Unit, Vec<ObjectKey>>,
     /// Every row of the counted catalogs, by catalog then key, with the unit it belongs to.
     rows: HashMap<&'static str, HashMap<String, Option<Unit>>>,
-    /// The oldest transaction that may have written since the last step (as `txid_current_snapshot`
-    /// gives it, with its epoch).
+    /// The oldest transaction that may have written since the last step (with its epoch; see
+    /// [`census::MARK`]).
     mark: i64,
     /// The server's roles as of the last step (their names appear in privileges and policies).
     roles: String,
@@ -58,7 +58,7 @@ impl Tracker {
             listing: tx.prepare(&census::listing_sql())?,
             keys: tx.prepare(&census::keys_sql())?,
             changes: tx.prepare(&census::changes_sql())?,
-            start: tx.prepare(&format!("SELECT txid_snapshot_xmin(txid_current_snapshot()), ({})", census::ROLES))?,
+            start: tx.prepare(&format!("SELECT ({}), ({})", census::MARK, census::ROLES))?,
         };
         tx.commit()?;
         let mut tracker = Self {
