@@ -1,5 +1,6 @@
 //! maintenance: transaction-ID wraparound, vacuum state of the largest tables, cache hit ratio and sizes,
-//! all from statistics views and `pg_class` estimates (nothing scans a user table).
+//! all from statistics views and `pg_class` estimates (nothing scans a user table), and the scratch databases
+//! `rehab check` left behind.
 
 use chrono::{DateTime, Utc};
 
@@ -124,4 +125,42 @@ pub fn size(ctx: &mut CheckCtx) -> CheckResult {
         })
         .collect();
     Ok(Outcome::ok(format!("database {}; largest: {}", human_bytes(db as f64), join(&tables))))
+}
+
+/// Scratch databases of `rehab check` (`rehab_check_<pid>_<hex>`) that nothing uses: a check killed with
+/// SIGKILL, or whose machine went away, cannot drop its own. One with a session, or whose process still runs
+/// on this machine (it may be between creating the database and connecting to it), belongs to a running check.
+pub fn scratch_databases(ctx: &mut CheckCtx) -> CheckResult {
+    let rows = ctx.client()?.query(
+        "SELECT d.datname::text, (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)
+           FROM pg_database d WHERE d.datname ~ '^rehab_check_[0-9]+_[0-9a-f]{8}$' ORDER BY 1",
+        &[],
+    )?;
+    let running = |name: &str| {
+        let pid = name.trim_start_matches("rehab_check_").split('_').next().unwrap_or("");
+        std::path::Path::new("/proc").join(pid).exists()
+    };
+    let (mut left, mut in_use) = (Vec::new(), 0);
+    for r in &rows {
+        let (name, sessions): (String, i64) = (r.get(0), r.get(1));
+        if sessions > 0 || running(&name) {
+            in_use += 1;
+        } else {
+            left.push(name);
+        }
+    }
+    if left.is_empty() {
+        let detail = match in_use {
+            0 => "no scratch database of rehab check on the server".to_string(),
+            n => format!("{n} scratch database(s) in use by a running rehab check, none left behind"),
+        };
+        return Ok(Outcome::ok(detail));
+    }
+    let drops: Vec<String> = left.iter().map(|n| format!("DROP DATABASE {};", crate::db::quote_ident(n))).collect();
+    Ok(Outcome::new(
+        Status::Warn,
+        format!("{} scratch database(s) of rehab check left behind, in use by nobody: {}", left.len(), join(&left)),
+        format!("a check that was killed cannot drop its own: {}", drops.join(" ")),
+    )
+    .with_objects(left))
 }

@@ -173,6 +173,7 @@ pub const CHECKS: &[DoctorCheck] = checks![
     maintenance::vacuum,
     maintenance::cache_hit,
     maintenance::size,
+    maintenance::scratch_databases,
     replication::replicas,
     replication::slots,
 ];

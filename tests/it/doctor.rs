@@ -524,3 +524,19 @@ fn every_object_at_fault_is_in_the_json_and_the_table_says_how_to_see_them_all()
     assert!(shown.contains("\"public\".\"loose_5\"") && !shown.contains("loose_6"), "{shown}");
     assert!(shown.ends_with(more), "{shown}\n{table}");
 }
+
+#[test]
+fn a_scratch_database_a_killed_check_left_behind_is_a_warning_naming_it() {
+    let db = TestDb::new("doctor_scratch");
+    // A pid above any pid_max (2^22): no process of that number runs, and no session is in the database.
+    let name = format!("rehab_check_4194999_{:08x}", std::process::id());
+    db.admin().batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let json = doctor(&db, "", &["--only", "maintenance"]).run().json();
+    db.admin().batch_execute(&format!("DROP DATABASE {name}")).unwrap();
+    assert_eq!(status(&json, "maintenance/scratch_databases"), "warn", "{json:#}");
+    assert_eq!(objects(&json, "maintenance/scratch_databases"), [name.clone()]);
+    let hint = row(&json, "maintenance/scratch_databases")["hint"].as_str().unwrap().to_string();
+    assert!(hint.contains(&format!("DROP DATABASE \"{name}\";")), "{hint}");
+    let json = doctor(&db, "", &["--only", "maintenance"]).ok().json();
+    assert!(!objects(&json, "maintenance/scratch_databases").contains(&name), "{json:#}");
+}
