@@ -534,7 +534,7 @@ fn a_scratch_database_a_killed_check_left_behind_is_a_warning_naming_it() {
     let json = doctor(&db, "", &["--only", "maintenance"]).run().json();
     db.admin().batch_execute(&format!("DROP DATABASE {name}")).unwrap();
     assert_eq!(status(&json, "maintenance/scratch_databases"), "warn", "{json:#}");
-    assert_eq!(objects(&json, "maintenance/scratch_databases"), [name.clone()]);
+    assert_eq!(objects(&json, "maintenance/scratch_databases"), std::slice::from_ref(&name));
     let hint = row(&json, "maintenance/scratch_databases")["hint"].as_str().unwrap().to_string();
     assert!(hint.contains(&format!("DROP DATABASE \"{name}\";")), "{hint}");
     let json = doctor(&db, "", &["--only", "maintenance"]).ok().json();
