@@ -25,7 +25,8 @@ use crate::migrations::{Migration, MigrationCatalog, apply, rollback};
 /// reports those), are applied once and not listed. A failing script ends the proof: the later migrations
 /// build on it. A long proof is split into consecutive ranges proved side by side, each in its own scratch
 /// database brought to the range's start by applying the migrations before it.
-pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Result<Vec<ProofEntry>> {
+/// `verify`: compare every incremental snapshot with a full one (always so in debug builds).
+pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>, verify: bool) -> Result<Vec<ProofEntry>> {
     let checked = |m: &Migration| after.is_none_or(|a| m.version > a) && m.reversible();
     let marks: Vec<bool> = catalog.migrations.iter().map(checked).collect();
     let count = marks.iter().filter(|c| **c).count();
@@ -37,7 +38,7 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
     let started = Instant::now();
     let ranges = ranges::split(&marks, ranges::workers(count, catalog));
     let results: Vec<Result<Range>> = if ranges.len() == 1 {
-        vec![prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX))]
+        vec![prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX), verify)]
     } else {
         // The first migration found failing: the ranges after it stop (what they would prove is dropped).
         let failed_at = AtomicUsize::new(usize::MAX);
@@ -47,7 +48,7 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
                 .map(|range| {
                     let worker = ctx.for_worker();
                     let (marks, range, failed_at) = (&marks, range.clone(), &failed_at);
-                    scope.spawn(move || prove_range(&worker, catalog, marks, range, failed_at))
+                    scope.spawn(move || prove_range(&worker, catalog, marks, range, failed_at, verify))
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
@@ -60,7 +61,7 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>) -> Resul
             "proof: a migration that the proof before it applied failed to apply in a later range's own \
              scratch database; proving again from the start in one",
         );
-        let again = prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX));
+        let again = prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX), verify);
         merge(ctx, catalog, vec![again])?.expect("a proof from the start has no migrations before it")
     };
     ctx.out().status(&format!(
@@ -114,6 +115,7 @@ fn prove_range(
     checked: &[bool],
     range: std::ops::Range<usize>,
     failed_at: &AtomicUsize,
+    verify: bool,
 ) -> Result<Range> {
     let mut scratch = Scratch::create(ctx, "proof")?;
     let client = scratch.client();
@@ -132,7 +134,7 @@ fn prove_range(
             return Ok(Range { entries, stopped_at: None, unreached: true });
         }
     }
-    let mut tracker = Tracker::start(client)?;
+    let mut tracker = Tracker::start(client, verify)?;
     // Whether scripts ran since the tracker's last step: the second up's snapshot is the next migration's
     // "before", and migrations that are only applied are caught up with in one step.
     let mut stale = false;

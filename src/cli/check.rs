@@ -28,4 +28,9 @@ pub struct CheckArgs {
     /// Exit 3 on any finding, warnings included (without it only errors fail the check)
     #[arg(long)]
     pub strict: bool,
+
+    /// Compare each of the proof's incremental snapshots with a full one and fail (exit 1) on a difference:
+    /// slower; for when a verdict looks wrong (the test suite's debug builds always do)
+    #[arg(long, conflicts_with_all = ["lint_only", "no_proof"])]
+    pub verify_snapshots: bool,
 }

@@ -80,7 +80,7 @@ fn finish(
         Some(_) if args.no_proof => None,
         Some(applied) => {
             let after = if args.pending { applied.iter().map(|a| a.version).max() } else { None };
-            Some(check::proof::prove(ctx, catalog, after)?)
+            Some(check::proof::prove(ctx, catalog, after, args.verify_snapshots)?)
         }
         None => None,
     };

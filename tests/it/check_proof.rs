@@ -587,3 +587,15 @@ fn migrations_that_touch_roles_are_proved_in_one_scratch_database() {
     assert!(!run.stderr.contains("side by side"), "{}", run.stderr);
     assert_scratch_gone(&db, pid);
 }
+
+#[test]
+fn verify_snapshots_proves_as_usual_and_needs_a_proof() {
+    let db = TestDb::new("proof_verify");
+    let dir = db.fixture_dir("m", &[("V1__notes.sql", TABLE_UP), ("V1__notes.down.sql", TABLE_DOWN)]);
+    let (run, pid) = check(&db, Some(&dir), &["--all", "--verify-snapshots"]);
+    let run = run.exit(Exit::Success);
+    assert_eq!(entry(&run, 1)["status"], "ok", "{}", run.stdout);
+    assert_scratch_gone(&db, pid);
+    let (run, _) = check(&db, Some(&dir), &["--lint-only", "--verify-snapshots"]);
+    run.exit(Exit::Usage).stderr_has("--verify-snapshots");
+}
