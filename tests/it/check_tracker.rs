@@ -135,6 +135,12 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "SET TIME ZONE 'Asia/Tokyo'; ALTER TABLE t.b ADD COLUMN at timestamptz DEFAULT '2020-01-01 00:00+00';",
         "ALTER TABLE t.b DROP COLUMN at;",
     ),
+    // A built-in object is pinned: nothing in pg_depend leads from it to the configuration that names it.
+    (
+        "builtin_parser",
+        "ALTER TEXT SEARCH PARSER pg_catalog.\"default\" RENAME TO dflt;",
+        "ALTER TEXT SEARCH PARSER pg_catalog.dflt RENAME TO \"default\";",
+    ),
     // Names that would read alike joined with dots: a table `u.x` with a column `y`, a table `u` with `x.y`.
     (
         "dotted_names",

@@ -330,7 +330,9 @@ pub fn keys_sql() -> String {
 /// What changed at or after the mark (`$1`, a transaction ID as text), as `(tag, catalog, key, unit)` rows:
 /// `row` for a written row of a counted catalog (its key) or of another one (no key), `dependent` for an
 /// object that references a written one, `count` for how many rows a counted catalog has now (in `key`),
-/// `mark` for [`MARK`] (in `key`: the next step's mark), and `roles` for [`ROLES`] (in `key`).
+/// `mark` for [`MARK`] (in `key`: the next step's mark), `roles` for [`ROLES`] (in `key`), and `builtin` when a
+/// built-in object was written (a renamed built-in text search parser, the `public` schema): built-in objects
+/// are pinned, with no `pg_depend` rows that lead to what names them.
 pub fn changes_sql() -> String {
     let census: Vec<String> = COUNTED.iter().map(Counted::census).collect();
     let written: Vec<String> = WRITTEN
@@ -366,7 +368,8 @@ census(cat, n, keys, clss, objs) AS MATERIALIZED (
 SELECT tag, cat, key, {UNIT_OF} FROM touched
 UNION ALL SELECT 'count', cat, n::text, NULL FROM census
 UNION ALL SELECT 'mark', NULL, ({MARK})::text, NULL
-UNION ALL SELECT 'roles', NULL, ({ROLES}), NULL",
+UNION ALL SELECT 'roles', NULL, ({ROLES}), NULL
+UNION ALL SELECT 'builtin', NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM written WHERE obj < 16384)",
         census = census.join("\n  UNION ALL "),
         written = written.join("\n  UNION ALL ")
     )

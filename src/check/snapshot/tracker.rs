@@ -125,7 +125,8 @@ impl Tracker {
     }
 
     /// What the changes query says, with the rows it wrote recorded; `None` when only reading everything
-    /// will do: a schema that existed was changed, or a role (every name in it, or every grant and policy
+    /// will do: a built-in object was changed (pinned: nothing in `pg_depend` says what names it), a schema
+    /// that existed was changed, or a role (every name in it, or every grant and policy
     /// naming it, may read differently now), or a catalog holds rows the tracker does not know (rows moved by
     /// a `VACUUM FULL` of the catalog, which then cannot be told apart from new ones).
     fn changes(&mut self, rows: &[postgres::Row]) -> Result<Option<Changes>> {
@@ -145,6 +146,7 @@ impl Tracker {
                 }
                 ("count", Some(cat), Some(n)) => counts.push((counted(cat)?, n.parse::<usize>().ok())),
                 ("mark", _, Some(mark)) => changes.mark = mark.parse().context("an unreadable transaction ID")?,
+                ("builtin", _, _) => return Ok(None),
                 ("roles", _, Some(roles)) => {
                     if roles != self.roles {
                         return Ok(None);
