@@ -28,7 +28,8 @@ pub use interrupt::{EXIT_INTERRUPTED, exiting as interrupted};
 pub use output::print_error;
 pub use output::style::decide as decide_colour;
 
-// For the integration tests: what they compare the database with.
+// For the integration tests: what they compare the database with, and every command's name.
+pub use cli::COMMANDS;
 pub use db::lock::MIGRATION_LOCK_KEY;
 pub use doctor::GROUPS as DOCTOR_GROUPS;
 pub use migrations::MigrationCatalog;

@@ -80,13 +80,18 @@ impl Reader {
             .context("could not set up the catalog snapshot")?;
         let rows = tx.query(&self.statement, &[]).context("could not read the catalogs for a snapshot")?;
         tx.commit().context("could not end the catalog snapshot")?;
-        let mut objects = BTreeMap::new();
-        for row in rows {
-            let (key, def, _) = object(&row)?;
-            objects.insert(key, def);
-        }
-        Ok(Snapshot { objects })
+        snapshot_of(&rows)
     }
+}
+
+/// The snapshot the rows of the full snapshot query make.
+fn snapshot_of(rows: &[postgres::Row]) -> Result<Snapshot> {
+    let mut objects = BTreeMap::new();
+    for row in rows {
+        let (key, def, _) = object(row)?;
+        objects.insert(key, def);
+    }
+    Ok(Snapshot { objects })
 }
 
 /// One row of the snapshot query: the object, its definition and the unit it belongs to.

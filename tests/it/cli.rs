@@ -10,21 +10,7 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn help_of_every_command() {
     insta::assert_snapshot!("help", help(&[]));
-    for cmd in [
-        "setup",
-        "migrate",
-        "show",
-        "current",
-        "doctor",
-        "seed",
-        "rollback",
-        "reset",
-        "new",
-        "dev",
-        "completions",
-        "man",
-        "check",
-    ] {
+    for cmd in rehab::COMMANDS {
         insta::assert_snapshot!(format!("help_{cmd}"), help(&[cmd]));
     }
     for action in ["start", "stop", "status", "url", "destroy"] {

@@ -3,23 +3,9 @@
 
 use std::path::Path;
 
-use crate::support::{Exit, Rehab};
+use rehab::COMMANDS;
 
-const COMMANDS: [&str; 13] = [
-    "setup",
-    "migrate",
-    "show",
-    "current",
-    "doctor",
-    "seed",
-    "rollback",
-    "reset",
-    "new",
-    "dev",
-    "completions",
-    "man",
-    "check",
-];
+use crate::support::{Exit, Rehab};
 
 fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("a scratch folder")

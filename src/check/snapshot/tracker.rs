@@ -5,7 +5,7 @@
 //! renamed role, rows it cannot account for) makes it read everything again. Debug builds (the test
 //! suite) compare each incremental snapshot with a full one and fail on any difference.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result, bail};
 use postgres::{Client, Statement, Transaction};
@@ -275,12 +275,8 @@ fn counted(name: &str) -> Result<&'static str> {
 
 /// The incremental snapshot must equal a full one read in the same transaction.
 fn verify(tx: &mut Transaction<'_>, full: &Statement, current: &Snapshot) -> Result<()> {
-    let mut objects = BTreeMap::new();
-    for row in tx.query(full, &[])? {
-        let (key, def, _) = object(&row)?;
-        objects.insert(key, def);
-    }
-    let diffs = super::compare(&Snapshot { objects }, current);
+    let rows = tx.query(full, &[]).context("could not read the catalogs for a snapshot")?;
+    let diffs = super::compare(&super::snapshot_of(&rows)?, current);
     if !diffs.is_empty() {
         let lines: Vec<String> = diffs.iter().map(|d| format!("{} {:?} {}", d.key, d.change, d.detail)).collect();
         return Err(crate::error::CliError::failure(format!(
