@@ -12,7 +12,7 @@ use postgres::Client;
 mod ranges;
 
 use super::scratch::Scratch;
-use super::snapshot::{self, Difference, Snapshot, Tracker};
+use super::snapshot::{self, Difference, Follow, Snapshot, Tracker};
 use super::{Change, ProofEntry, ProofStatus};
 use crate::ctx::Ctx;
 use crate::error::CliError;
@@ -36,9 +36,12 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>, verify: 
         return Ok(Vec::new());
     }
     let started = Instant::now();
+    // The census alone when asked (to rule the DDL log out when a verdict looks wrong).
+    let log = snapshot::ddl_log::sees_everything(catalog) && std::env::var_os("REHAB_PROOF_NO_DDL_LOG").is_none();
+    let follow = Follow { verify, log };
     let ranges = ranges::split(&marks, ranges::workers(count, catalog));
     let results: Vec<Result<Range>> = if ranges.len() == 1 {
-        vec![prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX), verify)]
+        vec![prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX), follow)]
     } else {
         // The first migration found failing: the ranges after it stop (what they would prove is dropped).
         let failed_at = AtomicUsize::new(usize::MAX);
@@ -48,7 +51,7 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>, verify: 
                 .map(|range| {
                     let worker = ctx.for_worker();
                     let (marks, range, failed_at) = (&marks, range.clone(), &failed_at);
-                    scope.spawn(move || prove_range(&worker, catalog, marks, range, failed_at, verify))
+                    scope.spawn(move || prove_range(&worker, catalog, marks, range, failed_at, follow))
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
@@ -61,7 +64,7 @@ pub fn prove(ctx: &Ctx, catalog: &MigrationCatalog, after: Option<i32>, verify: 
             "proof: a migration that the proof before it applied failed to apply in a later range's own \
              scratch database; proving again from the start in one",
         );
-        let again = prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX), verify);
+        let again = prove_range(ctx, catalog, &marks, 0..marks.len(), &AtomicUsize::new(usize::MAX), follow);
         merge(ctx, catalog, vec![again])?.expect("a proof from the start has no migrations before it")
     };
     ctx.out().status(&format!(
@@ -115,13 +118,13 @@ fn prove_range(
     checked: &[bool],
     range: std::ops::Range<usize>,
     failed_at: &AtomicUsize,
-    verify: bool,
+    follow: Follow,
 ) -> Result<Range> {
     let mut scratch = Scratch::create(ctx, "proof")?;
     let client = scratch.client();
     apply::ensure_history_table(client)?;
     let mut entries = Vec::new();
-    let start = range.start;
+    let (start, end) = (range.start, range.end);
     let abandoned = || failed_at.load(Ordering::SeqCst) < start;
     for m in &catalog.migrations[..start] {
         stop_if_interrupted()?;
@@ -134,7 +137,7 @@ fn prove_range(
             return Ok(Range { entries, stopped_at: None, unreached: true });
         }
     }
-    let mut tracker = Tracker::start(client, verify)?;
+    let mut tracker = Tracker::start(client, follow)?;
     // Whether scripts ran since the tracker's last step: the second up's snapshot is the next migration's
     // "before", and migrations that are only applied are caught up with in one step.
     let mut stale = false;
@@ -177,6 +180,12 @@ fn prove_range(
             return Ok(Range::new(entries, Some(i + 1)));
         }
     }
+    ctx.out().detail(&format!(
+        "proof of V{first}..V{last}: {}",
+        tracker.summary(),
+        first = catalog.migrations[start].version,
+        last = catalog.migrations[end - 1].version
+    ));
     Ok(Range::new(entries, None))
 }
 

@@ -5,6 +5,8 @@
 //! `xmin` behind. The tracker compares the counts with the rows it knows and lists a catalog again when a
 //! row went missing.
 
+use super::ddl_log;
+
 /// A catalog whose rows the tracker counts and knows by `key`: `(cls, obj)` is the object a row of `table`
 /// belongs to (mapped to a unit by [`UNIT_OF`]); `filter` leaves out the rows of the system's own objects.
 pub struct Counted {
@@ -278,10 +280,11 @@ const WRITTEN: &[(&str, &str, &str)] = &[
 ];
 
 /// The unit (`r16402`, `t16410`, ...) of the object `(cls, obj)`, or NULL for one no snapshot shows (a
-/// TOAST table) or one that no longer exists. An index belongs to its table, a table's row type and
+/// TOAST table or its index) or one that no longer exists. An index belongs to its table, a table's row type and
 /// array to the table, an array type to its element, a comment or a dependency to what it is on.
 const UNIT_OF: &str = "CASE cls
-  WHEN 'pg_class'::regclass THEN (SELECT CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT 'r' || i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid)
+  WHEN 'pg_class'::regclass THEN (SELECT CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT CASE WHEN t.relkind <> 't' THEN 'r' || i.indrelid END
+        FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid WHERE i.indexrelid = c.oid)
       WHEN c.relkind = 'c' THEN 't' || c.reltype WHEN c.relkind = 't' THEN NULL ELSE 'r' || c.oid END
     FROM pg_class c WHERE c.oid = obj)
   WHEN 'pg_type'::regclass THEN (SELECT CASE WHEN e.typrelid <> 0 AND ec.relkind <> 'c' THEN 'r' || e.typrelid ELSE 't' || e.oid END
@@ -332,20 +335,26 @@ pub fn keys_sql() -> String {
 /// object that references a written one, `count` for how many rows a counted catalog has now (in `key`),
 /// `mark` for [`MARK`] (in `key`: the next step's mark), `roles` for [`ROLES`] (in `key`), and `builtin` when a
 /// built-in object was written (a renamed built-in text search parser, the `public` schema): built-in objects
-/// are pinned, with no `pg_depend` rows that lead to what names them.
-pub fn changes_sql() -> String {
-    let census: Vec<String> = COUNTED.iter().map(Counted::census).collect();
-    let written: Vec<String> = WRITTEN
+/// are pinned, with no `pg_depend` rows that lead to what names them. With `log`, the large catalogs are
+/// followed through the DDL log instead of being counted and scanned (see [`ddl_log`]).
+pub fn changes_sql(log: bool) -> String {
+    let census: Vec<String> =
+        COUNTED.iter().filter(|c| !log || !ddl_log::LOGGED.contains(&c.name)).map(Counted::census).collect();
+    let mut written: Vec<String> = WRITTEN
         .iter()
+        .filter(|(_, table, _)| !log || !ddl_log::LOGGED_WRITTEN.contains(table))
         .map(|(select, table, filter)| {
             format!("SELECT NULL::text, NULL::text, {select} FROM {table} WHERE {filter} AND age(xmin) <= (SELECT age FROM mark)")
         })
         .collect();
+    if log {
+        written.push(ddl_log::written());
+    }
     format!(
         "WITH mark AS MATERIALIZED (SELECT age($1::text::xid) AS age),
 census(cat, n, keys, clss, objs) AS MATERIALIZED (
   {census}
-), written(cat, key, cls, obj) AS MATERIALIZED (
+), {log_ctes} written(cat, key, cls, obj) AS MATERIALIZED (
   SELECT c.cat, u.key, u.cls, u.obj FROM census c, unnest(c.keys, c.clss, c.objs) AS u(key, cls, obj)
   UNION ALL {written}
 ), touched(tag, cat, key, cls, obj) AS (
@@ -369,9 +378,11 @@ SELECT tag, cat, key, {UNIT_OF} FROM touched
 UNION ALL SELECT 'count', cat, n::text, NULL FROM census
 UNION ALL SELECT 'mark', NULL, ({MARK})::text, NULL
 UNION ALL SELECT 'roles', NULL, ({ROLES}), NULL
-UNION ALL SELECT 'builtin', NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM written WHERE obj < 16384)",
+UNION ALL SELECT 'builtin', NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM written WHERE obj < 16384){outputs}",
         census = census.join("\n  UNION ALL "),
-        written = written.join("\n  UNION ALL ")
+        written = written.join("\n  UNION ALL "),
+        log_ctes = if log { ddl_log::LOG_CTES } else { "" },
+        outputs = if log { ddl_log::outputs() } else { String::new() },
     )
 }
 

@@ -191,6 +191,9 @@ UNION ALL
     'e' || et.oid
   FROM pg_event_trigger et
   WHERE @@e(et.oid) AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = et.oid)
+    -- One calling a temporary function goes with its session: no schema holds it (the proof's DDL log).
+    AND NOT EXISTS (SELECT 1 FROM pg_proc tf JOIN pg_namespace tn ON tn.oid = tf.pronamespace
+                    WHERE tf.oid = et.evtfoid AND tn.nspname LIKE 'pg\_temp\_%')
 UNION ALL
   SELECT 'publication', pb.pubname,
     (SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(pb) - 'oid' - 'pubowner'))
