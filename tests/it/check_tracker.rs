@@ -275,50 +275,75 @@ fn log_files(extra: &[(&str, &str, &str)]) -> Vec<(String, String)> {
     files
 }
 
-/// Every pair proves ok, each step agreeing with a full snapshot, with one full read (the start): none of
-/// them made the log give up.
-#[test]
-fn the_ddl_log_follows_what_its_commands_do_not_name() {
-    let db = TestDb::new("tracker_log_edges");
-    let files = log_files(&[]);
-    let (run, pid) = prove(&db, &files, &[]);
+/// Proves the log's base and pairs, then `extra`, in a database of its own; each step agrees with a full
+/// snapshot (or the run fails), and the scratch database is gone afterwards.
+fn prove_log_pairs(label: &str, extra: &[(&str, &str, &str)]) -> Run {
+    let db = TestDb::new(label);
+    let (run, pid) = prove(&db, &log_files(extra), &[]);
+    assert_scratch_gone(&db, pid);
     // The lint may flag these scripts (exit 3): only the proof is looked at here.
-    for version in 1..=files.len() / 2 {
+    for version in 1..=LOG_PAIRS.len() + 1 + extra.len() {
         let e = entry(&run, i64::try_from(version).unwrap());
         assert_eq!(e["status"], "ok", "V{version}: {e}\n{}", run.stderr);
     }
+    run
+}
+
+/// With one full read (the start): none of the pairs made the log give up.
+#[test]
+fn the_ddl_log_follows_what_its_commands_do_not_name() {
+    let run = prove_log_pairs("tracker_log_edges", &[]);
     assert!(run.stderr.contains("1 full read(s), the large catalogs followed through the DDL log"), "{}", run.stderr);
-    assert_scratch_gone(&db, pid);
 }
 
 /// A migration that takes the log away (DISCARD TEMP drops the session's temporary objects, the log's
 /// among them) costs one full read, then the catalogs are scanned: the proof stays right.
 #[test]
 fn a_migration_that_discards_the_log_leaves_the_proof_right() {
-    let db = TestDb::new("tracker_log_discarded");
-    let files = log_files(&[(
+    let discard = (
         "discard",
         "DISCARD TEMP; ALTER TABLE e ADD COLUMN w int; COMMENT ON COLUMN e.w IS 'after the discard';",
         "ALTER TABLE e DROP COLUMN w;",
-    )]);
-    let (run, pid) = prove(&db, &files, &[]);
-    // The lint may flag these scripts (exit 3): only the proof is looked at here.
-    assert_eq!(entry(&run, i64::try_from(files.len() / 2).unwrap())["status"], "ok", "{}", run.stderr);
+    );
+    let run = prove_log_pairs("tracker_log_discarded", &[discard]);
     assert!(run.stderr.contains("2 full read(s), the large catalogs followed through catalog scans"), "{}", run.stderr);
-    assert_scratch_gone(&db, pid);
 }
 
 /// A migration that writes catalog rows itself does what no command logs: the log is not used.
 #[test]
 fn migrations_writing_the_catalogs_themselves_are_proved_without_the_log() {
-    let db = TestDb::new("tracker_log_catalog_dml");
-    let files = log_files(&[(
-        "catalog_dml",
-        "UPDATE pg_catalog.pg_description SET description = description WHERE false;",
-        "SELECT 1;",
-    )]);
-    let (run, pid) = prove(&db, &files, &[]);
-    // The lint may flag these scripts (exit 3): only the proof is looked at here.
+    let dml =
+        ("catalog_dml", "UPDATE pg_catalog.pg_description SET description = description WHERE false;", "SELECT 1;");
+    let run = prove_log_pairs("tracker_log_catalog_dml", &[dml]);
     assert!(run.stderr.contains("1 full read(s), the large catalogs followed through catalog scans"), "{}", run.stderr);
-    assert_scratch_gone(&db, pid);
+}
+
+/// A role that may create databases but not event triggers proves with the scans: the log's install is
+/// refused, and nothing of it is left behind.
+#[test]
+fn a_role_that_is_not_a_superuser_proves_with_the_scans() {
+    let db = TestDb::new("tracker_not_superuser");
+    let role = format!("rehab_t_createdb_{}", std::process::id());
+    db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN CREATEDB")).unwrap();
+    let files = [("V1__t.sql", "CREATE TABLE t (id int PRIMARY KEY);"), ("V1__t.down.sql", "DROP TABLE t;")];
+    let dir = db.fixture_dir("m", &files);
+    let s = db.server;
+    let url = format!("postgresql://{role}@{}:{}/{}?sslmode=disable", s.host, s.port, db.name);
+    let child = crate::support::Rehab::new(&db.dir)
+        .args(&["-v", "--database-url", &url, "--format", "json"])
+        .arg("--migrations")
+        .arg(&dir)
+        .args(&["check", "--all"])
+        .spawn();
+    let pid = child.id();
+    let run = Run::from(child.wait_with_output().expect("wait for rehab"));
+    let result = std::panic::catch_unwind(|| {
+        assert_eq!(entry(&run, 1)["status"], "ok", "{}", run.stderr);
+        assert!(run.stderr.contains("the large catalogs followed through catalog scans"), "{}", run.stderr);
+        assert_scratch_gone(&db, pid);
+    });
+    db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}")).unwrap();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
 }

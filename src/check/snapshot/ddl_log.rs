@@ -164,8 +164,8 @@ fn blind_spot(sql: &str) -> bool {
     pairs || triples || words.iter().any(|w| matches!(*w, "CLUSTER" | "ALLOW_SYSTEM_TABLE_MODS"))
 }
 
-/// Installs the DDL log in its own transaction; false when the role may not create event triggers (only a
-/// superuser may), and the large catalogs are then scanned.
+/// Installs the DDL log in its own transaction; false when the server refuses it (only a superuser may
+/// create event triggers), and the large catalogs are then scanned.
 pub fn install(client: &mut postgres::Client) -> Result<bool> {
     let mut tx = client.transaction().context("could not start installing the DDL log")?;
     match tx.batch_execute(INSTALL) {
@@ -173,7 +173,9 @@ pub fn install(client: &mut postgres::Client) -> Result<bool> {
             tx.commit().context("could not install the DDL log")?;
             Ok(true)
         }
-        Err(e) if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => Ok(false),
+        // Refused by the server (a role that is not a superuser, a server without PL/pgSQL): the catalogs
+        // are scanned instead. A lost connection is the proof's error.
+        Err(e) if e.as_db_error().is_some() => Ok(false),
         Err(e) => Err(anyhow::Error::new(e).context("could not install the DDL log in the scratch database")),
     }
 }
