@@ -169,14 +169,7 @@ const PAIRS: &[(&str, &str, &str)] = &[
 /// snapshot (or the run fails), every pair but the broken one is ok, and the broken one is caught.
 fn prove_the_pairs(label: &str, env: &[(&str, &str)]) -> String {
     let db = TestDb::new(label);
-    let mut files = vec![
-        ("V1__base.sql".to_string(), BASE_UP.to_string()),
-        ("V1__base.down.sql".to_string(), BASE_DOWN.to_string()),
-    ];
-    for (i, (name, up, down)) in PAIRS.iter().enumerate() {
-        files.push((format!("V{}__{name}.sql", i + 2), (*up).to_string()));
-        files.push((format!("V{}__{name}.down.sql", i + 2), (*down).to_string()));
-    }
+    let mut files = migration_files((BASE_UP, BASE_DOWN), PAIRS.iter());
     // The broken pair: its down leaves the comment its up wrote, found only if the snapshot after the up
     // (read incrementally) still holds it after the down.
     let last = PAIRS.len() + 2;
@@ -264,11 +257,18 @@ const LOG_PAIRS: &[(&str, &str, &str)] = &[
 ];
 
 fn log_files(extra: &[(&str, &str, &str)]) -> Vec<(String, String)> {
-    let mut files = vec![
-        ("V1__base.sql".to_string(), LOG_BASE_UP.to_string()),
-        ("V1__base.down.sql".to_string(), "DROP TABLE ep, e; DROP FUNCTION ef(); DROP TYPE emood;".to_string()),
-    ];
-    for (i, (name, up, down)) in LOG_PAIRS.iter().chain(extra).enumerate() {
+    let down = "DROP TABLE ep, e; DROP FUNCTION ef(); DROP TYPE emood;";
+    migration_files((LOG_BASE_UP, down), LOG_PAIRS.iter().chain(extra))
+}
+
+/// V1 from `base` (up, down), then one migration per pair (name, up, down), as (file name, text).
+fn migration_files<'a>(
+    base: (&str, &str),
+    pairs: impl Iterator<Item = &'a (&'a str, &'a str, &'a str)>,
+) -> Vec<(String, String)> {
+    let mut files =
+        vec![("V1__base.sql".to_string(), base.0.to_string()), ("V1__base.down.sql".to_string(), base.1.to_string())];
+    for (i, (name, up, down)) in pairs.enumerate() {
         files.push((format!("V{}__{name}.sql", i + 2), (*up).to_string()));
         files.push((format!("V{}__{name}.down.sql", i + 2), (*down).to_string()));
     }
