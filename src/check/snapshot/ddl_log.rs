@@ -58,6 +58,13 @@ types(oid) AS MATERIALIZED (
 ),
 grants(otype) AS MATERIALIZED (SELECT DISTINCT otype FROM log WHERE cls IS NULL AND tag IN ('GRANT', 'REVOKE')),";
 
+/// `outer` joined to `select`, one index lookup per row of `outer` (`OFFSET 0` keeps the planner from
+/// turning it into a hash join over the whole catalog, which a generic plan, not knowing how few rows the
+/// log holds, would otherwise choose).
+fn lookup(outer: &str, select: &str, alias: &str) -> String {
+    format!("{outer}, LATERAL (SELECT {select} OFFSET 0) AS {alias}")
+}
+
 /// Rows of the census's `written(cat, key, cls, obj)`: each object the log names as created or altered, the
 /// parts of its unit kept in the large catalogs (keyed, so a later drop of one of them finds its unit), and,
 /// after a GRANT or REVOKE, the rows written in the catalogs whose privileges it may have changed.
@@ -79,12 +86,20 @@ pub fn written() -> String {
   FROM log l WHERE NOT l.dropped AND l.cls IS NOT NULL"
         ),
         keyed("pg_class", "r.oid", "rels r"),
-        keyed("pg_class", "i.indexrelid", "rels r JOIN pg_index i ON i.indrelid = r.oid"),
+        keyed("pg_class", "i.indexrelid", &lookup("rels r", "indexrelid FROM pg_index WHERE indrelid = r.oid", "i")),
         keyed("pg_type", "t.oid", "types t"),
-        keyed("pg_type", "a.typarray", "types t JOIN pg_type a ON a.oid = t.oid AND a.typarray <> 0"),
-        keyed("pg_constraint", "c.oid", "rels r JOIN pg_constraint c ON c.conrelid = r.oid"),
-        keyed("pg_constraint", "c.oid", "types t JOIN pg_constraint c ON c.conrelid = 0 AND c.contypid = t.oid"),
-        keyed("pg_attrdef", "d.oid", "rels r JOIN pg_attrdef d ON d.adrelid = r.oid"),
+        keyed(
+            "pg_type",
+            "a.typarray",
+            &lookup("types t", "typarray FROM pg_type WHERE oid = t.oid AND typarray <> 0", "a"),
+        ),
+        keyed("pg_constraint", "c.oid", &lookup("rels r", "oid FROM pg_constraint WHERE conrelid = r.oid", "c")),
+        keyed(
+            "pg_constraint",
+            "c.oid",
+            &lookup("types t", "oid FROM pg_constraint WHERE conrelid = 0 AND contypid = t.oid", "c"),
+        ),
+        keyed("pg_attrdef", "d.oid", &lookup("rels r", "oid FROM pg_attrdef WHERE adrelid = r.oid", "d")),
         granted(
             "'pg_class'::text, oid::text, 'pg_class'::regclass::oid, oid",
             "pg_class",

@@ -249,7 +249,68 @@ pub const UNIT_KINDS: [char; 11] = ['r', 't', 'p', 'n', 'o', 'e', 'b', 'x', 'c',
 /// The snapshot query: of every object (`partial` false), or of the units whose OIDs the `oid[]`
 /// parameters list, one array per kind of [`UNIT_KINDS`].
 pub fn snapshot_sql(partial: bool) -> String {
-    let mut sql = with_privileges(SNAPSHOT_SQL);
+    with_units(&with_privileges(SNAPSHOT_SQL), partial)
+}
+
+/// The partial snapshot query of the units of `kinds` only (its other branches left out, so a step that read
+/// a table again does not start the executor for the functions, operators and casts too), with the same
+/// parameters as [`snapshot_sql`]'s: those of the kinds left out are not referenced.
+pub fn partial_sql(kinds: &[char]) -> String {
+    let (start, end) = objects_span();
+    let branches: Vec<&str> =
+        SNAPSHOT_SQL[start..end].split(BRANCH).filter(|b| unit_kind(b).is_some_and(|k| kinds.contains(&k))).collect();
+    let sql = format!("{}{}{}", &SNAPSHOT_SQL[..start], branches.join(BRANCH), &SNAPSHOT_SQL[end..]);
+    with_units(&with_privileges(&sql), true)
+}
+
+/// The partial snapshot statement of each set of unit kinds read so far, prepared on first use.
+#[derive(Default)]
+pub struct Partials(std::collections::HashMap<u16, postgres::Statement>);
+
+impl Partials {
+    /// The statement reading the units of the kinds that `oids` (one list per kind of [`UNIT_KINDS`]) has.
+    pub fn get(
+        &mut self,
+        tx: &mut postgres::Transaction<'_>,
+        oids: &[Vec<u32>],
+    ) -> Result<&postgres::Statement, postgres::Error> {
+        let mask = oids.iter().enumerate().filter(|(_, o)| !o.is_empty()).fold(0_u16, |m, (i, _)| m | 1 << i);
+        match self.0.entry(mask) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let kinds: Vec<char> =
+                    (0..UNIT_KINDS.len()).filter(|i| mask & 1 << i != 0).map(|i| UNIT_KINDS[i]).collect();
+                let types = vec![postgres::types::Type::OID_ARRAY; UNIT_KINDS.len()];
+                Ok(e.insert(tx.prepare_typed(&partial_sql(&kinds), &types)?))
+            }
+        }
+    }
+}
+
+const BRANCH: &str = "\nUNION ALL\n";
+
+/// Where the branches of the `objects` CTE begin and end in [`SNAPSHOT_SQL`].
+fn objects_span() -> (usize, usize) {
+    const OPEN: &str = "objects(kind, name, def, unit) AS (\n";
+    let start = SNAPSHOT_SQL.find(OPEN).expect("the snapshot query has its objects") + OPEN.len();
+    (start, SNAPSHOT_SQL.rfind("\n)\nSELECT kind, name").expect("the snapshot query ends with its objects"))
+}
+
+/// The unit kind a branch's rows belong to: the letter of its last `'k' || ...` (the unit column).
+fn unit_kind(branch: &str) -> Option<char> {
+    branch
+        .match_indices("' || ")
+        .filter_map(|(i, _)| {
+            let b = branch.as_bytes();
+            (i >= 2 && b[i - 2] == b'\'').then(|| char::from(b[i - 1])).filter(|k| UNIT_KINDS.contains(k))
+        })
+        .last()
+}
+
+/// Writes out each unit filter `@@k(column)`: the column among the OIDs of parameter `$n` (kind `k`'s place in
+/// [`UNIT_KINDS`]) for a partial query, TRUE for a full one.
+fn with_units(sql: &str, partial: bool) -> String {
+    let mut sql = sql.to_string();
     for (i, kind) in UNIT_KINDS.iter().enumerate() {
         let token = format!("@@{kind}(");
         while let Some(start) = sql.find(&token) {
@@ -290,4 +351,23 @@ fn with_privileges(sql: &str) -> String {
         out.replace_range(start..=end, &expr);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BRANCH, SNAPSHOT_SQL, UNIT_KINDS, objects_span, partial_sql, snapshot_sql, unit_kind};
+
+    #[test]
+    fn every_branch_belongs_to_a_unit_kind_and_all_kinds_make_the_partial_query() {
+        let (start, end) = objects_span();
+        let kinds: Vec<Option<char>> = SNAPSHOT_SQL[start..end].split(BRANCH).map(unit_kind).collect();
+        assert!(kinds.len() > UNIT_KINDS.len(), "{kinds:?}");
+        assert!(kinds.iter().all(Option::is_some), "{kinds:?}");
+        for kind in UNIT_KINDS {
+            assert!(kinds.contains(&Some(kind)), "no branch of kind {kind}");
+        }
+        assert_eq!(partial_sql(&UNIT_KINDS), snapshot_sql(true));
+        let tables = partial_sql(&['r']);
+        assert!(tables.contains("'column'") && tables.contains("'index'") && !tables.contains("'operator'"));
+    }
 }

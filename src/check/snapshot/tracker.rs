@@ -53,7 +53,7 @@ pub struct Tracker {
 
 struct Statements {
     full: Statement,
-    partial: Statement,
+    partials: query::Partials,
     listing: Statement,
     keys: Statement,
     changes: Statement,
@@ -82,7 +82,7 @@ impl Tracker {
         let mut tx = begin(client)?;
         let statements = Statements {
             full: tx.prepare(&query::snapshot_sql(false))?,
-            partial: tx.prepare(&query::snapshot_sql(true))?,
+            partials: query::Partials::default(),
             listing: tx.prepare(&census::listing_sql())?,
             keys: tx.prepare(&census::keys_sql())?,
             changes: tx.prepare(&census::changes_sql(false))?,
@@ -359,8 +359,8 @@ impl Tracker {
         }
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             oids.iter().map(|o| o as &(dyn postgres::types::ToSql + Sync)).collect();
-        let rows =
-            tx.query(&self.statements.partial, &params).context("could not read the changed objects for a snapshot")?;
+        let partial = self.statements.partials.get(tx, &oids)?;
+        let rows = tx.query(partial, &params).context("could not read the changed objects for a snapshot")?;
         self.insert(&rows)
     }
 
