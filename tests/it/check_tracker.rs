@@ -228,7 +228,10 @@ CREATE TABLE ep_1 PARTITION OF ep FOR VALUES FROM ('2026-01-01') TO ('2027-01-01
 /// What the DDL log does not name by itself: an index dropped alone (its table is known from the last step),
 /// grants (no object named: the catalogs they write are scanned), a table created and dropped in one script
 /// (unknown, but above the OID floor), a detached partition (its partition bound; counted in the small
-/// catalogs), a migration silencing ordinary triggers, an index rebuilt by a column's new type.
+/// catalogs), a migration silencing ordinary triggers, an index rebuilt by a column's new type; and what a
+/// review found it missing: grandchildren in inheritance and partition trees, a partitioned index made
+/// valid from below, the sequence DROP IDENTITY drops, a column a type's CASCADE drops, multirange
+/// constructors.
 const LOG_PAIRS: &[(&str, &str, &str)] = &[
     ("drop_index", "DROP INDEX e_name_idx;", "CREATE INDEX e_name_idx ON e (name);"),
     (
@@ -254,6 +257,51 @@ const LOG_PAIRS: &[(&str, &str, &str)] = &[
     ("enum_value", "ALTER TYPE emood RENAME VALUE 'a' TO 'aa';", "ALTER TYPE emood RENAME VALUE 'aa' TO 'a';"),
     ("drop_key", "ALTER TABLE e DROP CONSTRAINT e_pkey;", "ALTER TABLE e ADD CONSTRAINT e_pkey PRIMARY KEY (id);"),
     ("column_type", "ALTER TABLE e ALTER COLUMN name TYPE varchar(40);", "ALTER TABLE e ALTER COLUMN name TYPE text;"),
+    // A change to a table reaches its grandchildren, which depend on the child alone.
+    (
+        "trees",
+        "CREATE TABLE gp (id int); CREATE TABLE ch () INHERITS (gp); CREATE TABLE gc () INHERITS (ch);
+         CREATE TABLE p (id int, x int) PARTITION BY RANGE (id);
+         CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100) PARTITION BY RANGE (id);
+         CREATE TABLE p11 PARTITION OF p1 FOR VALUES FROM (0) TO (50);",
+        "DROP TABLE gc, ch, gp; DROP TABLE p;",
+    ),
+    ("grandchild_column", "ALTER TABLE gp ADD COLUMN z int;", "ALTER TABLE gp DROP COLUMN z;"),
+    ("grandchild_check", "ALTER TABLE p ADD CONSTRAINT x_pos CHECK (x > 0);", "ALTER TABLE p DROP CONSTRAINT x_pos;"),
+    ("grandchild_default", "ALTER TABLE p ALTER COLUMN x SET DEFAULT 7;", "ALTER TABLE p ALTER COLUMN x DROP DEFAULT;"),
+    // An index attached below makes the ones above it valid.
+    (
+        "partitioned_indexes",
+        "CREATE INDEX p_idx ON ONLY p (id); CREATE INDEX p1_idx ON ONLY p1 (id);
+         ALTER INDEX p_idx ATTACH PARTITION p1_idx; CREATE INDEX p11_idx ON p11 (id);",
+        "DROP INDEX p_idx; DROP INDEX p11_idx;",
+    ),
+    (
+        "index_above_valid",
+        "ALTER INDEX p1_idx ATTACH PARTITION p11_idx;",
+        "DROP INDEX p_idx; CREATE INDEX p_idx ON ONLY p (id); CREATE INDEX p1_idx ON ONLY p1 (id);
+         ALTER INDEX p_idx ATTACH PARTITION p1_idx; CREATE INDEX p11_idx ON p11 (id);",
+    ),
+    // DROP IDENTITY drops the sequence as an internal part of the ALTER TABLE: no sql_drop names it.
+    ("identity", "CREATE TABLE idt (id int GENERATED ALWAYS AS IDENTITY, v int);", "DROP TABLE idt;"),
+    (
+        "drop_identity",
+        "ALTER TABLE idt ALTER COLUMN id DROP IDENTITY;",
+        "ALTER TABLE idt ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;",
+    ),
+    // A type dropped with CASCADE takes a table's column without naming the table.
+    (
+        "typed_column",
+        "CREATE TYPE tmood AS ENUM ('a', 'b'); CREATE TABLE tm (id int, m tmood);",
+        "DROP TABLE tm; DROP TYPE tmood;",
+    ),
+    (
+        "drop_type_cascade",
+        "DROP TYPE tmood CASCADE;",
+        "CREATE TYPE tmood AS ENUM ('a', 'b'); ALTER TABLE tm ADD COLUMN m tmood;",
+    ),
+    // A range's multirange constructors depend on the multirange type alone.
+    ("range_type", "CREATE TYPE fr AS RANGE (subtype = float8);", "DROP TYPE fr;"),
 ];
 
 fn log_files(extra: &[(&str, &str, &str)]) -> Vec<(String, String)> {

@@ -351,7 +351,7 @@ pub fn changes_sql(log: bool) -> String {
         written.push(ddl_log::written());
     }
     format!(
-        "WITH mark AS MATERIALIZED (SELECT age($1::text::xid) AS age),
+        "WITH{recursive} mark AS MATERIALIZED (SELECT age($1::text::xid) AS age),
 census(cat, n, keys, clss, objs) AS MATERIALIZED (
   {census}
 ), {log_ctes} written(cat, key, cls, obj) AS MATERIALIZED (
@@ -360,7 +360,7 @@ census(cat, n, keys, clss, objs) AS MATERIALIZED (
 ), touched(tag, cat, key, cls, obj) AS (
   SELECT 'row', cat, key, cls, obj FROM written
   UNION ALL
-  SELECT DISTINCT 'dependent', NULL, NULL, d.classid, d.objid FROM (SELECT DISTINCT cls, obj FROM written) w,
+  SELECT DISTINCT 'dependent', {dependent_key}, d.classid, d.objid FROM (SELECT DISTINCT cls, obj FROM written) w,
     LATERAL (SELECT classid, objid FROM pg_depend WHERE refclassid = w.cls AND refobjid = w.obj OFFSET 0) d
   UNION ALL
   -- An operator names its commutator and negator, with no pg_depend row for either.
@@ -381,16 +381,16 @@ UNION ALL SELECT 'roles', NULL, ({ROLES}), NULL
 UNION ALL SELECT 'builtin', NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM written WHERE obj < 16384){outputs}",
         census = census.join("\n  UNION ALL "),
         written = written.join("\n  UNION ALL "),
+        recursive = if log { " RECURSIVE" } else { "" },
+        dependent_key = if log { ddl_log::dependent_key() } else { "NULL, NULL".to_string() },
         log_ctes = if log { ddl_log::LOG_CTES } else { "" },
         outputs = if log { ddl_log::outputs() } else { String::new() },
     )
 }
 
-/// The next step's mark: the first transaction this query's snapshot does not see, or the oldest one still
-/// writing in this database if that is older (its ID rebuilt with the epoch from its age). A session in another
-/// database may run as long as it likes without holding the mark back: only this database's catalogs are read.
-/// (A session of another role in the scratch database may be invisible in `pg_stat_activity` to a role without
-/// `pg_read_all_stats`; nobody but rehab connects to it.)
+/// The next step's mark: the first transaction this query's snapshot does not see, or the oldest one still writing
+/// in this database if older (its ID rebuilt with the epoch from its age); other databases' sessions do not hold it
+/// back. (Another role's session here may be invisible without `pg_read_all_stats`; only rehab connects here.)
 pub const MARK: &str = "SELECT LEAST(txid_snapshot_xmax(txid_current_snapshot()),
   (SELECT min(txid_snapshot_xmax(txid_current_snapshot()) - age(a.backend_xid)) FROM pg_stat_activity a
    WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL))";

@@ -44,17 +44,28 @@ ALTER EVENT TRIGGER rehab_check_ddl_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER rehab_check_ddl_drop ENABLE ALWAYS";
 
 /// The log's rows since the last step, taken out of it (a temporary table may be written in a read-only
-/// transaction), and the relations and types they name that still exist, with their TOAST tables and row
-/// types: the parts of those units (indexes, constraints, defaults, array types) are read from them.
+/// transaction), and the relations and types they name that still exist: with every relation above and below
+/// a named one in its inheritance or partition tree (a column added to a table reaches its grandchildren, an
+/// index attached to a partition's index can make the one above it valid), their TOAST tables, row types, and
+/// a range's multirange (whose constructors depend on it alone). The parts of those units (indexes,
+/// constraints, defaults, array types) are read from them.
 pub const LOG_CTES: &str = "log AS (DELETE FROM pg_temp.rehab_check_ddl RETURNING cls, obj, sub, tag, otype, dropped),
+named(oid) AS MATERIALIZED (
+  SELECT DISTINCT l.obj FROM log l WHERE l.cls = 'pg_class'::regclass AND (NOT l.dropped OR l.sub <> 0)
+),
+below(oid) AS (SELECT oid FROM named UNION SELECT i.inhrelid FROM below b JOIN pg_inherits i ON i.inhparent = b.oid),
+above(oid) AS (SELECT oid FROM named UNION SELECT i.inhparent FROM above a JOIN pg_inherits i ON i.inhrelid = a.oid),
+tree(oid) AS MATERIALIZED (
+  SELECT c.oid FROM (SELECT oid FROM below UNION SELECT oid FROM above) t JOIN pg_class c ON c.oid = t.oid
+),
 rels(oid) AS MATERIALIZED (
-  SELECT c.oid FROM log l JOIN pg_class c ON l.cls = 'pg_class'::regclass AND c.oid = l.obj WHERE NOT l.dropped
-  UNION SELECT c.reltoastrelid FROM log l JOIN pg_class c ON l.cls = 'pg_class'::regclass AND c.oid = l.obj
-  WHERE NOT l.dropped AND c.reltoastrelid <> 0
+  SELECT oid FROM tree UNION SELECT c.reltoastrelid FROM tree t JOIN pg_class c ON c.oid = t.oid WHERE c.reltoastrelid <> 0
 ),
 types(oid) AS MATERIALIZED (
   SELECT t.oid FROM log l JOIN pg_type t ON l.cls = 'pg_type'::regclass AND t.oid = l.obj WHERE NOT l.dropped
   UNION SELECT c.reltype FROM rels r JOIN pg_class c ON c.oid = r.oid WHERE c.reltype <> 0
+  UNION SELECT g.rngmultitypid FROM log l JOIN pg_range g ON l.cls = 'pg_type'::regclass AND g.rngtypid = l.obj
+  WHERE NOT l.dropped
 ),
 grants(otype) AS MATERIALIZED (SELECT DISTINCT otype FROM log WHERE cls IS NULL AND tag IN ('GRANT', 'REVOKE')),";
 
@@ -65,7 +76,8 @@ fn lookup(outer: &str, select: &str, alias: &str) -> String {
     format!("{outer}, LATERAL (SELECT {select} OFFSET 0) AS {alias}")
 }
 
-/// Rows of the census's `written(cat, key, cls, obj)`: each object the log names as created or altered, the
+/// Rows of the census's `written(cat, key, cls, obj)`: each object the log names as created or altered (or
+/// whose column was dropped: a type dropped with CASCADE takes a table's column without naming the table), the
 /// parts of its unit kept in the large catalogs (keyed, so a later drop of one of them finds its unit), and,
 /// after a GRANT or REVOKE, the rows written in the catalogs whose privileges it may have changed.
 pub fn written() -> String {
@@ -81,9 +93,9 @@ pub fn written() -> String {
     let big = LOGGED.iter().map(|c| format!("'{c}'::regclass")).collect::<Vec<_>>().join(", ");
     [
         format!(
-            "SELECT CASE WHEN l.cls IN ({big}) THEN l.cls::regclass::text END,
-    CASE WHEN l.cls IN ({big}) THEN l.obj::text END, l.cls, l.obj
-  FROM log l WHERE NOT l.dropped AND l.cls IS NOT NULL"
+            "SELECT CASE WHEN l.cls IN ({big}) AND NOT l.dropped THEN l.cls::regclass::text END,
+    CASE WHEN l.cls IN ({big}) AND NOT l.dropped THEN l.obj::text END, l.cls, l.obj
+  FROM log l WHERE (NOT l.dropped OR l.sub <> 0) AND l.cls IS NOT NULL"
         ),
         keyed("pg_class", "r.oid", "rels r"),
         keyed("pg_class", "i.indexrelid", &lookup("rels r", "indexrelid FROM pg_index WHERE indrelid = r.oid", "i")),
@@ -128,6 +140,15 @@ pub fn written() -> String {
     .join("\n  UNION ALL ")
 }
 
+/// The catalog and key of a dependent `d` found through `pg_depend`, when it is in a large catalog: keyed, so
+/// a later drop of it finds its unit.
+pub fn dependent_key() -> String {
+    let big = LOGGED.iter().map(|c| format!("'{c}'::regclass")).collect::<Vec<_>>().join(", ");
+    format!(
+        "CASE WHEN d.classid IN ({big}) THEN d.classid::regclass::text END, CASE WHEN d.classid IN ({big}) THEN d.objid::text END"
+    )
+}
+
 /// The highest OID in the large catalogs.
 pub const FLOOR: &str = "SELECT GREATEST((SELECT max(oid) FROM pg_class), (SELECT max(oid) FROM pg_type),
   (SELECT max(oid) FROM pg_proc), (SELECT max(oid) FROM pg_constraint), (SELECT max(oid) FROM pg_attrdef))";
@@ -166,17 +187,18 @@ fn blind_spot(sql: &str) -> bool {
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '"'))
         .filter(|w| !w.is_empty())
         .collect();
-    let catalog = |w: &str| {
-        let name = w.replace('"', "");
-        name.strip_prefix("PG_CATALOG.").unwrap_or(&name).starts_with("PG_")
+    // Any large catalog named in a script that writes anything (a statement's target, a string for EXECUTE, a
+    // COPY): whether the write is to it is not told apart.
+    let large = |w: &&str| {
+        let name = w.replace('"', "").to_ascii_lowercase();
+        let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+        LOGGED.iter().chain(LOGGED_WRITTEN).any(|c| *c == name)
     };
-    let pairs = words.windows(2).any(|w| match w {
-        ["EVENT", "TRIGGER"] | ["REASSIGN", "OWNED"] => true,
-        ["UPDATE", table] => catalog(table),
-        _ => false,
-    });
-    let triples = words.windows(3).any(|w| matches!(w, ["INSERT", "INTO", t] | ["DELETE", "FROM", t] if catalog(t)));
-    pairs || triples || words.iter().any(|w| matches!(*w, "CLUSTER" | "ALLOW_SYSTEM_TABLE_MODS"))
+    let writes = words.iter().any(|w| matches!(*w, "UPDATE" | "INSERT" | "DELETE" | "MERGE" | "COPY"));
+    let pairs = words.windows(2).any(|w| matches!(w, ["EVENT", "TRIGGER"] | ["REASSIGN", "OWNED"]));
+    (writes && words.iter().any(large))
+        || pairs
+        || words.iter().any(|w| matches!(*w, "CLUSTER" | "ALLOW_SYSTEM_TABLE_MODS"))
 }
 
 /// Installs the DDL log in its own transaction; false when the server refuses it (only a superuser may
@@ -206,6 +228,9 @@ mod tests {
             "update pg_catalog.pg_constraint set convalidated = true",
             "DO $$ BEGIN EXECUTE 'DELETE FROM pg_catalog.pg_description WHERE objoid = 1'; END $$",
             "INSERT INTO \"pg_depend\" VALUES (1)",
+            "UPDATE ONLY pg_catalog.pg_attribute SET attstattarget = 5",
+            "DO $$ BEGIN EXECUTE format('UPDATE %I SET relname = relname', 'pg_class'); END $$",
+            "COPY pg_catalog.pg_description FROM '/tmp/d'",
             "CREATE EVENT TRIGGER audit ON ddl_command_end EXECUTE FUNCTION f()",
             "CLUSTER t USING t_pkey",
             "REASSIGN OWNED BY alice TO bob",
@@ -216,6 +241,7 @@ mod tests {
         for sql in [
             "UPDATE accounts SET pg_note = 1",
             "INSERT INTO events SELECT * FROM pg_stat_activity",
+            "SELECT count(*) FROM pg_class",
             "DELETE FROM sessions WHERE expires_at < now()",
             "CREATE TABLE t (id int); CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()",
             "GRANT SELECT ON t TO PUBLIC",

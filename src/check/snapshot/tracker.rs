@@ -14,6 +14,8 @@ use super::census::{self, COUNTED};
 use super::ddl_log;
 use super::{ObjectKey, Snapshot, object, query};
 
+mod logged;
+
 /// A unit as the queries write it: its kind letter and OID (`r16402`).
 type Unit = String;
 
@@ -206,7 +208,7 @@ impl Tracker {
             let (tag, cat, key, unit): (&str, Option<&str>, Option<&str>, Option<String>) =
                 (row.get(0), row.get(1), row.get(2), row.get(3));
             match (tag, cat, key) {
-                ("row", Some(cat), Some(key)) => {
+                ("row" | "dependent", Some(cat), Some(key)) => {
                     let known = self.rows.get_mut(cat).context("a counted catalog the tracker does not know")?;
                     let before = known.insert(key.to_string(), unit.clone());
                     if before.is_some() && cat == "pg_namespace" {
@@ -249,6 +251,10 @@ impl Tracker {
                 changes.dirty.extend(unit);
             }
         }
+        if self.log {
+            // DROP IDENTITY drops the sequence as an internal part of the ALTER TABLE: no sql_drop names it.
+            changes.dirty.extend(self.sequences_owned_by(&changes.dirty));
+        }
         if dropped_relation {
             // A publication FOR ALL TABLES or TABLES IN SCHEMA listed the dropped table with no row of its own.
             changes.dirty.extend(self.units.keys().filter(|u| u.starts_with('b')).cloned());
@@ -266,24 +272,6 @@ impl Tracker {
             }
         }
         Ok(Some(changes))
-    }
-
-    /// Follows an object the DDL log says was dropped: its unit is dirty, and gone if it was the unit's root.
-    /// False when the tracker should know it, but does not: only reading everything will do.
-    fn dropped(&mut self, cat: &str, key: &str, changes: &mut Changes) -> bool {
-        match self.rows.get_mut(cat).and_then(|known| known.remove(key)) {
-            Some(unit) => {
-                if let Some(u) = &unit
-                    && census::root_kind(cat).is_some_and(|k| u.strip_prefix(k) == Some(key))
-                {
-                    changes.vanished.insert(u.clone());
-                }
-                changes.dirty.extend(unit);
-                true
-            }
-            // Unknown, and there at the last step (its OID is not above the floor).
-            None => !(ddl_log::LOGGED.contains(&cat) && key.parse::<u32>().map_or(true, |o| o <= self.floor)),
-        }
     }
 
     /// Finds the rows the short catalogs lost; the units they belonged to are dirty. `pg_class` is listed
