@@ -4,6 +4,7 @@
 pub mod drift;
 pub mod lint;
 pub mod proof;
+pub mod roles;
 pub mod scratch;
 pub mod snapshot;
 

@@ -76,6 +76,12 @@ fn finish(
             u.file, u.line, u.column, u.reason
         ));
     }
+    // Dropped when the proof and drift are done (their scratch databases gone): the roles they created.
+    let _roles = if applied.is_some() && (!args.no_proof || args.drift) {
+        check::roles::CreatedRoles::watch(ctx, catalog)
+    } else {
+        None
+    };
     let proof = match applied {
         Some(_) if args.no_proof => None,
         Some(applied) => {

@@ -580,11 +580,42 @@ fn migrations_that_touch_roles_are_proved_in_one_scratch_database() {
     );
     let dir = many(&db, 25, &[(1, up, format!("DROP TABLE t; DROP ROLE {role};"))]);
     let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let left = role_exists(&db, &role);
     db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}")).unwrap();
     let run = run.exit(Exit::Success);
     assert_eq!(run.json()["summary"]["proof_failures"], 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(versions(&run).len(), 25);
     assert!(!run.stderr.contains("side by side"), "{}", run.stderr);
+    assert_scratch_gone(&db, pid);
+    // The proof ends on the up, which created the role: a server's role outlives the scratch database.
+    assert!(!left, "the proof left role {role} on the server\n{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("dropped role(s) {role} that the check's migrations created")),
+        "{}",
+        run.stderr
+    );
+}
+
+fn role_exists(db: &TestDb, role: &str) -> bool {
+    db.admin().query_one("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)", &[&role]).unwrap().get(0)
+}
+
+/// A role that was there before the check is not the check's to drop, though its migrations name it.
+#[test]
+fn a_role_that_was_there_before_the_check_stays() {
+    let db = TestDb::new("proof_role_kept");
+    let role = format!("rehab_kept_role_{}", std::process::id());
+    db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role}")).unwrap();
+    let up = format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role}; END IF; END $$;\n\
+         CREATE TABLE t (id int);"
+    );
+    let dir = db.fixture_dir("m", &[("V1__role.sql", up.as_str()), ("V1__role.down.sql", "DROP TABLE t;")]);
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let kept = role_exists(&db, &role);
+    db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}")).unwrap();
+    assert!(kept, "the check dropped role {role}, which it had not created\n{}", run.stderr);
+    assert!(!run.stderr.contains("dropped role"), "{}", run.stderr);
     assert_scratch_gone(&db, pid);
 }
 
