@@ -136,14 +136,17 @@ impl Tracker {
         let mut tx = begin(client)?;
         let mark = (self.mark % (1_i64 << 32)).to_string();
         let rows = if let (Some(logged), true) = (&self.statements.logged, self.log) {
-            let Ok(rows) = tx.query(logged, &[&mark]) else {
+            match tx.query(logged, &[&mark]) {
+                Ok(rows) => rows,
                 // The log is gone (a migration's DISCARD TEMP took it): scanning from a full read on.
-                drop(tx);
-                self.log = false;
-                self.read_everything(client)?;
-                return Ok(&self.current);
-            };
-            rows
+                Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                    drop(tx);
+                    self.log = false;
+                    self.read_everything(client)?;
+                    return Ok(&self.current);
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context("could not read the DDL log")),
+            }
         } else {
             tx.query(&self.statements.changes, &[&mark]).context("could not read what changed in the catalogs")?
         };
@@ -169,7 +172,12 @@ impl Tracker {
     fn read_everything(&mut self, client: &mut Client) -> Result<()> {
         self.full_reads += 1;
         // What the log holds is read now; a log that cannot be emptied is gone.
-        if self.log && client.batch_execute("DELETE FROM pg_temp.rehab_check_ddl").is_err() {
+        if self.log
+            && let Err(e) = client.batch_execute("DELETE FROM pg_temp.rehab_check_ddl")
+        {
+            if e.code() != Some(&postgres::error::SqlState::UNDEFINED_TABLE) {
+                return Err(anyhow::Error::new(e).context("could not empty the DDL log"));
+            }
             self.log = false;
         }
         let mut tx = begin(client)?;
