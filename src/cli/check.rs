@@ -30,7 +30,8 @@ pub struct CheckArgs {
     pub strict: bool,
 
     /// Compare each of the proof's incremental snapshots with a full one and fail (exit 1) on a difference:
-    /// slower; for when a verdict looks wrong (the test suite's debug builds always do)
+    /// slower; for when a verdict looks wrong (the test suite's debug builds always do). REHAB_PROOF_NO_DDL_LOG=1
+    /// in the environment proves without the superuser's DDL log (event triggers), by catalog scans alone
     #[arg(long, conflicts_with_all = ["lint_only", "no_proof"])]
     pub verify_snapshots: bool,
 }
