@@ -1,6 +1,7 @@
 //! Roles that the proof's and drift's migrations create. A role is the server's, not the scratch database's,
 //! so dropping the scratch database leaves it behind, and the next check's `CREATE ROLE` would fail on it. The
-//! check drops the roles it created itself: those created while it ran whose names its migrations create. A
+//! check drops the roles it created itself: those whose names were not there before it ran and its
+//! migrations create. A
 //! `DROP ROLE` without CASCADE, so a role that anything else has come to depend on stays (with a warning).
 
 use std::collections::BTreeSet;
@@ -18,7 +19,8 @@ use crate::migrations::MigrationCatalog;
 pub struct CreatedRoles<'a> {
     ctx: &'a Ctx,
     admin: Client,
-    before: BTreeSet<u32>,
+    /// By name: a down script may drop a role that was there and the next up create it again.
+    before: BTreeSet<String>,
     names: BTreeSet<String>,
 }
 
@@ -37,17 +39,16 @@ impl<'a> CreatedRoles<'a> {
         }
         let s = &ctx.settings;
         let mut admin = ctx.connect_to(&s.conn.with_dbname(&s.maintenance_db).ok()?, Duration::ZERO).ok()?;
-        let before = admin.query("SELECT oid FROM pg_roles", &[]).ok()?.iter().map(|r| r.get(0)).collect();
+        let before = admin.query("SELECT rolname::text FROM pg_roles", &[]).ok()?.iter().map(|r| r.get(0)).collect();
         Some(Self { ctx, admin, before, names })
     }
 
     fn drop_new(&mut self) -> Result<Vec<String>> {
-        let rows =
-            self.admin.query("SELECT oid, rolname::text FROM pg_roles", &[]).context("could not list the roles")?;
+        let rows = self.admin.query("SELECT rolname::text FROM pg_roles", &[]).context("could not list the roles")?;
         let mut dropped = Vec::new();
         for row in rows {
-            let (oid, name): (u32, String) = (row.get(0), row.get(1));
-            if self.before.contains(&oid) || !self.names.contains(&name) {
+            let name: String = row.get(0);
+            if self.before.contains(&name) || !self.names.contains(&name) {
                 continue;
             }
             let sql = format!("DROP ROLE {}", quote_ident(&name));
@@ -89,17 +90,36 @@ fn created_roles(sql: &str) -> Vec<String> {
             continue;
         }
         let rest = &sql[*at..];
+        // Quoted: as written, a doubled quote standing for one; else folded as the server folds (ASCII only).
         let name = match rest.strip_prefix('"') {
-            Some(quoted) => quoted.split('"').next().unwrap_or("").to_string(),
-            None => {
-                rest.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).next().unwrap_or("").to_lowercase()
-            }
+            Some(quoted) => quoted_name(quoted),
+            None => rest
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase(),
         };
         if !name.is_empty() {
             names.push(name);
         }
     }
     names
+}
+
+/// A quoted name's text after its opening quote, up to the closing one.
+fn quoted_name(rest: &str) -> String {
+    let mut name = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            if chars.peek() != Some(&'"') {
+                break;
+            }
+            chars.next();
+        }
+        name.push(c);
+    }
+    name
 }
 
 /// Each word of `text` with where it starts (a quoted name is one word, from its opening quote).
@@ -131,6 +151,7 @@ mod tests {
 
     #[test]
     fn the_roles_a_script_creates_are_named() {
+        assert_eq!(created_roles("CREATE ROLE Rv_Ärger; CREATE ROLE \"a\"\"b\";"), ["rv_Ärger", "a\"b"]);
         let sql = "CREATE ROLE app_reader NOLOGIN; create user \"Auditor\" LOGIN;
                    DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'x') THEN CREATE GROUP Staff; END IF; END $$;
                    CREATE USER MAPPING FOR app_reader SERVER s; CREATE TABLE role (id int);";

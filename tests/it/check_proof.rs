@@ -610,7 +610,9 @@ fn a_role_that_was_there_before_the_check_stays() {
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role}; END IF; END $$;\n\
          CREATE TABLE t (id int);"
     );
-    let dir = db.fixture_dir("m", &[("V1__role.sql", up.as_str()), ("V1__role.down.sql", "DROP TABLE t;")]);
+    // The down drops it, the second up creates it again (a new OID): still the role that was there.
+    let down = format!("DROP TABLE t; DROP ROLE IF EXISTS {role};");
+    let dir = db.fixture_dir("m", &[("V1__role.sql", up.as_str()), ("V1__role.down.sql", down.as_str())]);
     let (run, pid) = check(&db, Some(&dir), &["--all"]);
     let kept = role_exists(&db, &role);
     db.admin().batch_execute(&format!("DROP ROLE IF EXISTS {role}")).unwrap();

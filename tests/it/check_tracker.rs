@@ -231,7 +231,7 @@ CREATE TABLE ep_1 PARTITION OF ep FOR VALUES FROM ('2026-01-01') TO ('2027-01-01
 /// catalogs), a migration silencing ordinary triggers, an index rebuilt by a column's new type; and what a
 /// review found it missing: grandchildren in inheritance and partition trees, a partitioned index made
 /// valid from below, the sequence DROP IDENTITY drops, a column a type's CASCADE drops, multirange
-/// constructors.
+/// constructors, a typed table's partitions, a sequence moved with its table.
 const LOG_PAIRS: &[(&str, &str, &str)] = &[
     ("drop_index", "DROP INDEX e_name_idx;", "CREATE INDEX e_name_idx ON e (name);"),
     (
@@ -302,6 +302,22 @@ const LOG_PAIRS: &[(&str, &str, &str)] = &[
     ),
     // A range's multirange constructors depend on the multirange type alone.
     ("range_type", "CREATE TYPE fr AS RANGE (subtype = float8);", "DROP TYPE fr;"),
+    // A composite type's change reaches its typed table's partitions, which do not depend on the type.
+    (
+        "typed_tree",
+        "CREATE TYPE comp AS (a int, b text); CREATE TABLE tt OF comp PARTITION BY RANGE (a);
+         CREATE TABLE tt1 PARTITION OF tt FOR VALUES FROM (0) TO (10);",
+        "DROP TABLE tt; DROP TYPE comp;",
+    ),
+    ("typed_rename", "ALTER TYPE comp RENAME ATTRIBUTE b TO bb CASCADE;", "ALTER TYPE comp RENAME ATTRIBUTE bb TO b CASCADE;"),
+    // A table's sequence moves with it, unnamed, and what uses the sequence elsewhere reads its new schema.
+    (
+        "owned_sequence",
+        "CREATE SCHEMA s1; CREATE SCHEMA s2; CREATE TABLE s1.a (id serial PRIMARY KEY);
+         CREATE TABLE t2 (id int DEFAULT nextval('s1.a_id_seq')); CREATE VIEW vv AS SELECT nextval('s1.a_id_seq') AS n;",
+        "DROP VIEW vv; DROP TABLE t2; DROP TABLE s1.a; DROP SCHEMA s1; DROP SCHEMA s2;",
+    ),
+    ("moved_sequence", "ALTER TABLE s1.a SET SCHEMA s2;", "ALTER TABLE s2.a SET SCHEMA s1;"),
 ];
 
 fn log_files(extra: &[(&str, &str, &str)]) -> Vec<(String, String)> {

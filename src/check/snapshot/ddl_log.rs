@@ -44,22 +44,36 @@ ALTER EVENT TRIGGER rehab_check_ddl_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER rehab_check_ddl_drop ENABLE ALWAYS";
 
 /// The log's rows since the last step, taken out of it (a temporary table may be written in a read-only
-/// transaction), and the relations and types they name that still exist: with every relation above and below
-/// a named one in its inheritance or partition tree (a column added to a table reaches its grandchildren, an
-/// index attached to a partition's index can make the one above it valid), their TOAST tables, row types, and
+/// transaction), and the relations and types they name that still exist: with the typed tables of a named
+/// composite type, every relation above and below a named one in its inheritance or partition tree (a column
+/// added to a table reaches its grandchildren, an index attached to a partition's index can make the one above
+/// it valid), their TOAST tables and owned sequences (moved by SET SCHEMA without being named), row types, and
 /// a range's multirange (whose constructors depend on it alone). The parts of those units (indexes,
 /// constraints, defaults, array types) are read from them.
 pub const LOG_CTES: &str = "log AS (DELETE FROM pg_temp.rehab_check_ddl RETURNING cls, obj, sub, tag, otype, dropped),
 named(oid) AS MATERIALIZED (
   SELECT DISTINCT l.obj FROM log l WHERE l.cls = 'pg_class'::regclass AND (NOT l.dropped OR l.sub <> 0)
 ),
-below(oid) AS (SELECT oid FROM named UNION SELECT i.inhrelid FROM below b JOIN pg_inherits i ON i.inhparent = b.oid),
+composites(oid) AS MATERIALIZED (
+  SELECT l.obj FROM log l WHERE l.cls = 'pg_type'::regclass AND NOT l.dropped
+  UNION SELECT c.reltype FROM named n JOIN pg_class c ON c.oid = n.oid AND c.relkind = 'c'
+),
+typed(oid) AS (
+  SELECT c.oid FROM pg_class c WHERE EXISTS (SELECT 1 FROM composites) AND c.reloftype IN (SELECT oid FROM composites)
+),
+below(oid) AS (
+  SELECT oid FROM named UNION SELECT oid FROM typed
+  UNION SELECT i.inhrelid FROM below b JOIN pg_inherits i ON i.inhparent = b.oid
+),
 above(oid) AS (SELECT oid FROM named UNION SELECT i.inhparent FROM above a JOIN pg_inherits i ON i.inhrelid = a.oid),
 tree(oid) AS MATERIALIZED (
   SELECT c.oid FROM (SELECT oid FROM below UNION SELECT oid FROM above) t JOIN pg_class c ON c.oid = t.oid
 ),
 rels(oid) AS MATERIALIZED (
   SELECT oid FROM tree UNION SELECT c.reltoastrelid FROM tree t JOIN pg_class c ON c.oid = t.oid WHERE c.reltoastrelid <> 0
+  UNION SELECT s.oid FROM tree t, LATERAL (SELECT objid FROM pg_depend WHERE classid = 'pg_class'::regclass
+      AND refclassid = 'pg_class'::regclass AND refobjid = t.oid AND deptype IN ('a', 'i') OFFSET 0) d
+    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
 ),
 types(oid) AS MATERIALIZED (
   SELECT t.oid FROM log l JOIN pg_type t ON l.cls = 'pg_type'::regclass AND t.oid = l.obj WHERE NOT l.dropped
@@ -174,7 +188,7 @@ UNION ALL SELECT 'triggers', NULL, (SELECT count(*) FROM pg_event_trigger
 
 /// Whether the log sees every change the catalog's migrations can make to what a snapshot reads. Not when a
 /// migration writes catalog rows itself (`UPDATE pg_attribute ...`, no command to log), clusters a table
-/// (an index's `clustered`, no event), creates or changes event triggers (whose own commands fire none, and
+/// (an index's `clustered`, no event), reindexes (REINDEX CONCURRENTLY gives an index a new OID unlogged), creates or changes event triggers (whose own commands fire none, and
 /// which may run DDL of their own), reassigns owned objects, or allows changes to the system catalogs. A word
 /// test on the scripts' text, comments and strings included (a function body or a DO block counts too).
 pub fn sees_everything(catalog: &MigrationCatalog) -> bool {
@@ -198,7 +212,7 @@ fn blind_spot(sql: &str) -> bool {
     let pairs = words.windows(2).any(|w| matches!(w, ["EVENT", "TRIGGER"] | ["REASSIGN", "OWNED"]));
     (writes && words.iter().any(large))
         || pairs
-        || words.iter().any(|w| matches!(*w, "CLUSTER" | "ALLOW_SYSTEM_TABLE_MODS"))
+        || words.iter().any(|w| matches!(*w, "CLUSTER" | "REINDEX" | "ALLOW_SYSTEM_TABLE_MODS"))
 }
 
 /// Installs the DDL log in its own transaction; false when the server refuses it (only a superuser may
@@ -233,6 +247,7 @@ mod tests {
             "COPY pg_catalog.pg_description FROM '/tmp/d'",
             "CREATE EVENT TRIGGER audit ON ddl_command_end EXECUTE FUNCTION f()",
             "CLUSTER t USING t_pkey",
+            "REINDEX INDEX CONCURRENTLY t_idx",
             "REASSIGN OWNED BY alice TO bob",
             "SET allow_system_table_mods = on",
         ] {
