@@ -81,7 +81,7 @@ impl Tracker {
     pub fn start(client: &mut Client, follow: Follow) -> Result<Self> {
         let Follow { verify, log } = follow;
         let log = log && ddl_log::install(client)?;
-        let mut tx = begin(client)?;
+        let mut tx = begin(client, false)?;
         let statements = Statements {
             full: tx.prepare(&query::snapshot_sql(false))?,
             partials: query::Partials::default(),
@@ -133,7 +133,7 @@ impl Tracker {
     /// Follows what was written since the last step and returns the schema now.
     pub fn step(&mut self, client: &mut Client) -> Result<&Snapshot> {
         self.steps += 1;
-        let mut tx = begin(client)?;
+        let mut tx = begin(client, true)?;
         let mark = (self.mark % (1_i64 << 32)).to_string();
         let rows = if let (Some(logged), true) = (&self.statements.logged, self.log) {
             match tx.query(logged, &[&mark]) {
@@ -180,7 +180,7 @@ impl Tracker {
             }
             self.log = false;
         }
-        let mut tx = begin(client)?;
+        let mut tx = begin(client, false)?;
         let row = tx.query_one(&self.statements.start, &[]).context("could not read the transaction snapshot")?;
         (self.mark, self.roles) = (row.get(0), row.get(1));
         self.floor = row.get::<_, String>(2).parse().context("an unreadable OID")?;
@@ -374,15 +374,21 @@ impl Tracker {
 /// would otherwise plan the changes query again on each of its first five runs).
 const SETUP: &str = concat!(super::session_sql!(), "; SET LOCAL plan_cache_mode = force_generic_plan");
 
-/// A read-only snapshot transaction with [`SETUP`].
-fn begin(client: &mut Client) -> Result<Transaction<'_>> {
+/// A step's queries look up a few objects by OID: a generic plan, not knowing how few, would hash whole
+/// catalogs to join them. (The full snapshot and listing are planned in a full read's transaction, without
+/// this, and keep that plan.)
+const STEP: &str = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+
+/// A read-only snapshot transaction with [`SETUP`], and [`STEP`] for a `step`'s.
+fn begin(client: &mut Client, step: bool) -> Result<Transaction<'_>> {
     let mut tx = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .context("could not start the catalog snapshot")?;
-    tx.batch_execute(SETUP).context("could not set up the catalog snapshot")?;
+    let setup = if step { format!("{SETUP}; {STEP}") } else { SETUP.to_string() };
+    tx.batch_execute(&setup).context("could not set up the catalog snapshot")?;
     Ok(tx)
 }
 
