@@ -360,8 +360,8 @@ census(cat, n, keys, clss, objs) AS MATERIALIZED (
 ), touched(tag, cat, key, cls, obj) AS (
   SELECT 'row', cat, key, cls, obj FROM written
   UNION ALL
-  SELECT DISTINCT 'dependent', {dependent_key}, d.classid, d.objid FROM (SELECT DISTINCT cls, obj FROM written) w,
-    LATERAL (SELECT classid, objid FROM pg_depend WHERE refclassid = w.cls AND refobjid = w.obj OFFSET 0) d
+  SELECT DISTINCT 'dependent', {dependent_key}, d.classid, d.objid
+  FROM (SELECT DISTINCT cls, obj FROM written) w JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.obj
   UNION ALL
   -- An operator names its commutator and negator, with no pg_depend row for either.
   -- (Skipped at once unless an operator was written: the join alone would walk every operator each step.)

@@ -71,8 +71,8 @@ tree(oid) AS MATERIALIZED (
 ),
 rels(oid) AS MATERIALIZED (
   SELECT oid FROM tree UNION SELECT c.reltoastrelid FROM tree t JOIN pg_class c ON c.oid = t.oid WHERE c.reltoastrelid <> 0
-  UNION SELECT s.oid FROM tree t, LATERAL (SELECT objid FROM pg_depend WHERE classid = 'pg_class'::regclass
-      AND refclassid = 'pg_class'::regclass AND refobjid = t.oid AND deptype IN ('a', 'i') OFFSET 0) d
+  UNION SELECT s.oid FROM tree t JOIN pg_depend d ON d.classid = 'pg_class'::regclass
+      AND d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid AND d.deptype IN ('a', 'i')
     JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
 ),
 types(oid) AS MATERIALIZED (
@@ -83,11 +83,9 @@ types(oid) AS MATERIALIZED (
 ),
 grants(otype) AS MATERIALIZED (SELECT DISTINCT otype FROM log WHERE cls IS NULL AND tag IN ('GRANT', 'REVOKE')),";
 
-/// `outer` joined to `select`, one index lookup per row of `outer` (`OFFSET 0` keeps the planner from
-/// turning it into a hash join over the whole catalog, which a generic plan, not knowing how few rows the
-/// log holds, would otherwise choose).
-fn lookup(outer: &str, select: &str, alias: &str) -> String {
-    format!("{outer}, LATERAL (SELECT {select} OFFSET 0) AS {alias}")
+/// [`LOGGED`] as a SQL list of `regclass` constants.
+fn large_catalogs() -> String {
+    LOGGED.iter().map(|c| format!("'{c}'::regclass")).collect::<Vec<_>>().join(", ")
 }
 
 /// Rows of the census's `written(cat, key, cls, obj)`: each object the log names as created or altered (or
@@ -104,7 +102,7 @@ pub fn written() -> String {
     AND {filter} AND age(xmin) <= (SELECT age FROM mark)"
         )
     };
-    let big = LOGGED.iter().map(|c| format!("'{c}'::regclass")).collect::<Vec<_>>().join(", ");
+    let big = large_catalogs();
     [
         format!(
             "SELECT CASE WHEN l.cls IN ({big}) AND NOT l.dropped THEN l.cls::regclass::text END,
@@ -112,20 +110,12 @@ pub fn written() -> String {
   FROM log l WHERE (NOT l.dropped OR l.sub <> 0) AND l.cls IS NOT NULL"
         ),
         keyed("pg_class", "r.oid", "rels r"),
-        keyed("pg_class", "i.indexrelid", &lookup("rels r", "indexrelid FROM pg_index WHERE indrelid = r.oid", "i")),
+        keyed("pg_class", "i.indexrelid", "rels r JOIN pg_index i ON i.indrelid = r.oid"),
         keyed("pg_type", "t.oid", "types t"),
-        keyed(
-            "pg_type",
-            "a.typarray",
-            &lookup("types t", "typarray FROM pg_type WHERE oid = t.oid AND typarray <> 0", "a"),
-        ),
-        keyed("pg_constraint", "c.oid", &lookup("rels r", "oid FROM pg_constraint WHERE conrelid = r.oid", "c")),
-        keyed(
-            "pg_constraint",
-            "c.oid",
-            &lookup("types t", "oid FROM pg_constraint WHERE conrelid = 0 AND contypid = t.oid", "c"),
-        ),
-        keyed("pg_attrdef", "d.oid", &lookup("rels r", "oid FROM pg_attrdef WHERE adrelid = r.oid", "d")),
+        keyed("pg_type", "a.typarray", "types t JOIN pg_type a ON a.oid = t.oid AND a.typarray <> 0"),
+        keyed("pg_constraint", "c.oid", "rels r JOIN pg_constraint c ON c.conrelid = r.oid"),
+        keyed("pg_constraint", "c.oid", "types t JOIN pg_constraint c ON c.conrelid = 0 AND c.contypid = t.oid"),
+        keyed("pg_attrdef", "d.oid", "rels r JOIN pg_attrdef d ON d.adrelid = r.oid"),
         granted(
             "'pg_class'::text, oid::text, 'pg_class'::regclass::oid, oid",
             "pg_class",
@@ -157,7 +147,7 @@ pub fn written() -> String {
 /// The catalog and key of a dependent `d` found through `pg_depend`, when it is in a large catalog: keyed, so
 /// a later drop of it finds its unit.
 pub fn dependent_key() -> String {
-    let big = LOGGED.iter().map(|c| format!("'{c}'::regclass")).collect::<Vec<_>>().join(", ");
+    let big = large_catalogs();
     format!(
         "CASE WHEN d.classid IN ({big}) THEN d.classid::regclass::text END, CASE WHEN d.classid IN ({big}) THEN d.objid::text END"
     )
