@@ -12,7 +12,7 @@ use postgres::Client;
 mod ranges;
 
 use super::scratch::Scratch;
-use super::snapshot::{self, Difference, Follow, Snapshot, Tracker};
+use super::snapshot::{self, Difference, Follow, Tracker};
 use super::{Change, ProofEntry, ProofStatus};
 use crate::ctx::Ctx;
 use crate::error::CliError;
@@ -160,9 +160,8 @@ fn prove_range(
             tracker.step(client)?;
             stale = false;
         }
-        let before = tracker.current().clone();
         let took = Instant::now();
-        let proved = prove_one(client, &mut tracker, m, &before);
+        let proved = prove_one(client, &mut tracker, m);
         // An interrupt drops the scratch database under the running script: its error is not a finding.
         stop_if_interrupted()?;
         let entry = proved?;
@@ -197,16 +196,20 @@ fn with_paths(catalog: &MigrationCatalog, mut range: Range) -> Range {
     range
 }
 
-/// Up, down, up again for one migration, from the schema `before` it; the tracker follows each script.
-fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: &Snapshot) -> Result<ProofEntry> {
+/// Up, down, up again for one migration, from the schema as of the tracker's last step; the tracker follows
+/// each script.
+fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration) -> Result<ProofEntry> {
+    let before = tracker.mark_fresh();
     if let Err(e) = apply::apply_one(client, m) {
         return Ok(failed(m, "up", &e, Vec::new()));
     }
-    let built = tracker.step(client)?.clone();
+    tracker.step(client)?;
+    let built = tracker.mark();
     if let Err(e) = undo(client, m) {
         return Ok(failed(m, "down", &e, Vec::new()));
     }
-    let after_down = snapshot::compare(before, tracker.step(client)?);
+    tracker.step(client)?;
+    let after_down = tracker.since(before)?;
     let mut objects: Vec<String> = after_down.iter().map(after_down_line).collect();
     let mut status = if after_down.iter().any(|d| d.change != Change::Added) {
         ProofStatus::Changed
@@ -226,7 +229,8 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration, before: 
         }
         return Ok(entry);
     }
-    let after_redo = snapshot::compare(&built, tracker.step(client)?);
+    tracker.step(client)?;
+    let after_redo = tracker.since(built)?;
     if !after_redo.is_empty() {
         status = ProofStatus::Changed;
         objects.extend(after_redo.iter().map(after_redo_line));

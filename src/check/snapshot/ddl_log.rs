@@ -71,9 +71,13 @@ tree(oid) AS MATERIALIZED (
 ),
 rels(oid) AS MATERIALIZED (
   SELECT oid FROM tree UNION SELECT c.reltoastrelid FROM tree t JOIN pg_class c ON c.oid = t.oid WHERE c.reltoastrelid <> 0
-  UNION SELECT s.oid FROM tree t JOIN pg_depend d ON d.classid = 'pg_class'::regclass
-      AND d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid AND d.deptype IN ('a', 'i')
-    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+  UNION SELECT o.oid FROM tree t, LATERAL (
+    SELECT s.oid FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid
+      AND d.deptype IN ('a', 'i')
+    -- OFFSET 0: probed per relation of the tree. Joined flat, the generic plan (which guesses the tree large)
+    -- walked every sequence's pg_depend rows each step, 1.6 ms of a 4.5 ms query at 200 tables.
+    OFFSET 0) o
 ),
 types(oid) AS MATERIALIZED (
   SELECT t.oid FROM log l JOIN pg_type t ON l.cls = 'pg_type'::regclass AND t.oid = l.obj WHERE NOT l.dropped

@@ -14,6 +14,7 @@ use super::census::{self, COUNTED};
 use super::ddl_log;
 use super::{ObjectKey, Snapshot, object, query};
 
+mod journal;
 mod logged;
 
 /// A unit as the queries write it: its kind letter and OID (`r16402`).
@@ -51,6 +52,7 @@ pub struct Tracker {
     steps: usize,
     full_reads: usize,
     statements: Statements,
+    journal: journal::Journal,
 }
 
 struct Statements {
@@ -109,14 +111,10 @@ impl Tracker {
             floor: 0,
             steps: 0,
             full_reads: 0,
+            journal: journal::Journal::default(),
         };
         tracker.read_everything(client)?;
         Ok(tracker)
-    }
-
-    /// The schema as of the last step.
-    pub fn current(&self) -> &Snapshot {
-        &self.current
     }
 
     /// What following the schema took, for the run's details: steps, full reads, and how the large catalogs
@@ -130,8 +128,8 @@ impl Tracker {
         )
     }
 
-    /// Follows what was written since the last step and returns the schema now.
-    pub fn step(&mut self, client: &mut Client) -> Result<&Snapshot> {
+    /// Follows what was written since the last step.
+    pub fn step(&mut self, client: &mut Client) -> Result<()> {
         self.steps += 1;
         let mut tx = begin(client, true)?;
         let mark = (self.mark % (1_i64 << 32)).to_string();
@@ -142,8 +140,7 @@ impl Tracker {
                 Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
                     drop(tx);
                     self.log = false;
-                    self.read_everything(client)?;
-                    return Ok(&self.current);
+                    return self.read_everything(client);
                 }
                 Err(e) => return Err(anyhow::Error::new(e).context("could not read the DDL log")),
             }
@@ -152,8 +149,7 @@ impl Tracker {
         };
         let Some(changes) = self.changes(&rows)? else {
             drop(tx);
-            self.read_everything(client)?;
-            return Ok(&self.current);
+            return self.read_everything(client);
         };
         let (mut dirty, mut vanished) = (changes.dirty, changes.vanished);
         if !changes.short.is_empty() {
@@ -165,7 +161,7 @@ impl Tracker {
         }
         tx.commit().context("could not end the catalog snapshot")?;
         (self.mark, self.floor) = (changes.mark, changes.floor);
-        Ok(&self.current)
+        Ok(())
     }
 
     /// A full snapshot and listing, in one transaction, as the new starting point.
@@ -184,7 +180,7 @@ impl Tracker {
         let row = tx.query_one(&self.statements.start, &[]).context("could not read the transaction snapshot")?;
         (self.mark, self.roles) = (row.get(0), row.get(1));
         self.floor = row.get::<_, String>(2).parse().context("an unreadable OID")?;
-        self.current = Snapshot::default();
+        self.take_all();
         self.units.clear();
         let rows = tx.query(&self.statements.full, &[]).context("could not read the catalogs for a snapshot")?;
         self.insert(&rows)?;
@@ -337,7 +333,7 @@ impl Tracker {
         if dirty.iter().all(|u| vanished.contains(u)) {
             for unit in dirty {
                 for key in self.units.remove(unit).unwrap_or_default() {
-                    self.current.objects.remove(&key);
+                    self.take(key);
                 }
             }
             return Ok(());
@@ -350,7 +346,7 @@ impl Tracker {
             let (Some(kind), Some(oid)) = (kind, oid) else { bail!("the catalog changes query returned unit {unit}") };
             oids[kind].push(oid);
             for key in self.units.remove(unit).unwrap_or_default() {
-                self.current.objects.remove(&key);
+                self.take(key);
             }
         }
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
@@ -364,7 +360,7 @@ impl Tracker {
         for row in rows {
             let (key, def, unit) = object(row)?;
             self.units.entry(unit).or_default().push(key.clone());
-            self.current.objects.insert(key, def);
+            self.put(key, def);
         }
         Ok(())
     }
