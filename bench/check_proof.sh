@@ -5,6 +5,11 @@
 # creating its database (createdb) to the end, for the same work on both sides. Aim: proof under 3x.
 # Each run times both sides back to back and prints its own ratio: this machine's disk makes DDL vary by 2x
 # from one minute to the next, so the median of the runs' ratios is the figure, beside each side's best.
+# Each side starts SETTLE seconds (default 65) after a CHECKPOINT and a sync: on an ext4 file system without a
+# journal (this VM's), creating a file skips, one by one, every inode freed in the last minute (longer while its
+# inode block is dirty), and a DROP DATABASE frees thousands. Without the pause each side paid for what the
+# other had just dropped - `migrate` for the proof's scratch databases - which flattered the ratio; SETTLE=0
+# times them that way.
 # Usage: bench/check_proof.sh [COUNT] [RUNS]   (server: PGHOST/PGPORT/PGUSER, default 127.0.0.1:5432 postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,16 +44,19 @@ SQL
   fi
 done
 
+settle=${SETTLE:-65}
 now() { date +%s%N; }
+# Lets the inodes freed by the drops before it age out of ext4's recently-deleted window (see above).
+settle() { psql -X -q -d postgres -c CHECKPOINT; sync; sleep "$settle"; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 best_migrate=""; best_proof=""; ratios=()
 for run in $(seq 1 "$runs"); do
-  dropdb --if-exists "$db"
+  dropdb --if-exists "$db"; settle
   t0=$(now); createdb "$db"; "$rehab" -q --database-url "$url" --migrations "$work/migrations" migrate >/dev/null; t1=$(now)
   m=$(ms "$t0" "$t1"); { [ -z "$best_migrate" ] || [ "$m" -lt "$best_migrate" ]; } && best_migrate=$m
 
   # The proof's target: an empty database, so `--all` proves every migration.
-  dropdb --if-exists "$db"; createdb "$db"
+  dropdb --if-exists "$db"; createdb "$db"; settle
   t0=$(now)
   "$rehab" -q --database-url "$url" --migrations "$work/migrations" --format json check --all >"$work/proof.json"
   t1=$(now)
@@ -61,7 +69,7 @@ ok=$(grep -c '"status": "ok"' "$work/proof.json" || true)
 left=$(psql -X -tA -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'rehab\\_check\\_%'")
 ratio=$(awk -v a="$best_proof" -v b="$best_migrate" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }')
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { print (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
-echo "migrations:                         $count, each with its down script ($runs run(s))"
+echo "migrations:                         $count, each with its down script ($runs run(s), ${settle} s settle before each side)"
 echo "createdb + rehab migrate, best:     ${best_migrate} ms"
 echo "rehab check --all (proof), best:    ${best_proof} ms"
 echo "ratio of the bests:                 ${ratio}x"
