@@ -373,6 +373,21 @@ fn a_migration_that_discards_the_log_leaves_the_proof_right() {
     assert!(run.stderr.contains("2 full read(s), the large catalogs followed through catalog scans"), "{}", run.stderr);
 }
 
+/// A migration that deallocates the session's prepared statements (the proof's own among them, since it runs on
+/// the proof's connection) costs a full read after each of its scripts; DISCARD ALL takes the log too, and the
+/// catalogs are scanned from then on. The proof stays right and says so.
+#[test]
+fn migrations_that_deallocate_the_prepared_statements_leave_the_proof_right() {
+    let deallocate = ("deallocate", "DEALLOCATE ALL; ALTER TABLE e ADD COLUMN d int;", "ALTER TABLE e DROP COLUMN d;");
+    let discard = (
+        "discard_all",
+        "-- rehab:no-transaction\nDISCARD ALL;\nCREATE TABLE IF NOT EXISTS after_discard (id int);",
+        "-- rehab:no-transaction\nDROP TABLE IF EXISTS after_discard;",
+    );
+    let run = prove_log_pairs("tracker_log_deallocated", &[deallocate, discard]);
+    assert!(run.stderr.contains("5 full read(s), the large catalogs followed through catalog scans"), "{}", run.stderr);
+}
+
 /// A migration that writes catalog rows itself does what no command logs: the log is not used.
 #[test]
 fn migrations_writing_the_catalogs_themselves_are_proved_without_the_log() {

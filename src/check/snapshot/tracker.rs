@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result, bail};
-use postgres::{Client, Statement, Transaction};
+use postgres::{Client, Transaction};
 
 use super::census::{self, COUNTED};
 use super::ddl_log;
@@ -16,6 +16,9 @@ use super::{ObjectKey, Snapshot, object, query};
 
 mod journal;
 mod logged;
+mod statements;
+
+use statements::Statements;
 
 /// A unit as the queries write it: its kind letter and OID (`r16402`).
 type Unit = String;
@@ -55,18 +58,6 @@ pub struct Tracker {
     journal: journal::Journal,
 }
 
-struct Statements {
-    full: Statement,
-    partials: query::Partials,
-    listing: Statement,
-    keys: Statement,
-    changes: Statement,
-    /// The changes query reading the DDL log, when the log is installed.
-    logged: Option<Statement>,
-    /// The mark, the roles and the OID floor of a new starting point.
-    start: Statement,
-}
-
 /// What one step found: the units to read again, those of them whose root object is gone, the counted
 /// catalogs that lost rows, the next mark and OID floor.
 struct Changes {
@@ -83,22 +74,7 @@ impl Tracker {
     pub fn start(client: &mut Client, follow: Follow) -> Result<Self> {
         let Follow { verify, log } = follow;
         let log = log && ddl_log::install(client)?;
-        let mut tx = begin(client, false)?;
-        let statements = Statements {
-            full: tx.prepare(&query::snapshot_sql(false))?,
-            partials: query::Partials::default(),
-            listing: tx.prepare(&census::listing_sql())?,
-            keys: tx.prepare(&census::keys_sql())?,
-            changes: tx.prepare(&census::changes_sql(false))?,
-            logged: if log { Some(tx.prepare(&census::changes_sql(true))?) } else { None },
-            start: tx.prepare(&format!(
-                "SELECT ({}), ({}), ({})::text",
-                census::MARK,
-                census::ROLES,
-                ddl_log::FLOOR
-            ))?,
-        };
-        tx.commit()?;
+        let statements = Statements::prepare(client, log)?;
         let mut tracker = Self {
             current: Snapshot::default(),
             units: HashMap::new(),
@@ -131,6 +107,13 @@ impl Tracker {
     /// Follows what was written since the last step.
     pub fn step(&mut self, client: &mut Client) -> Result<()> {
         self.steps += 1;
+        match self.follow(client) {
+            Err(e) if statements::deallocated(&e) => self.prepare_again(client),
+            followed => followed,
+        }
+    }
+
+    fn follow(&mut self, client: &mut Client) -> Result<()> {
         let mut tx = begin(client, true)?;
         let mark = (self.mark % (1_i64 << 32)).to_string();
         let rows = if let (Some(logged), true) = (&self.statements.logged, self.log) {
