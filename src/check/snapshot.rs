@@ -110,7 +110,7 @@ pub fn take(client: &mut Client) -> Result<Snapshot> {
 }
 
 /// The incremental snapshot must equal a full one read in the same transaction.
-pub(crate) fn verify(tx: &mut postgres::Transaction<'_>, full: &postgres::Statement, current: &Snapshot) -> Result<()> {
+pub(crate) fn verify(tx: &mut Client, full: &postgres::Statement, current: &Snapshot) -> Result<()> {
     let rows = tx.query(full, &[]).context("could not read the catalogs for a snapshot")?;
     let diffs = compare(&snapshot_of(&rows)?, current);
     if !diffs.is_empty() {

@@ -271,7 +271,7 @@ impl Partials {
     /// The statement reading the units of the kinds that `oids` (one list per kind of [`UNIT_KINDS`]) has.
     pub fn get(
         &mut self,
-        tx: &mut postgres::Transaction<'_>,
+        tx: &mut postgres::Client,
         oids: &[Vec<u32>],
     ) -> Result<&postgres::Statement, postgres::Error> {
         let mask = oids.iter().enumerate().filter(|(_, o)| !o.is_empty()).fold(0_u16, |m, (i, _)| m | 1 << i);

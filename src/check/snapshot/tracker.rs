@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Context, Result, bail};
-use postgres::{Client, Transaction};
+use postgres::Client;
 
 use super::census::{self, COUNTED};
 use super::ddl_log;
@@ -17,8 +17,10 @@ use super::{ObjectKey, Snapshot, object, query};
 mod journal;
 mod logged;
 mod statements;
+mod transaction;
 
 use statements::Statements;
+use transaction::begin;
 
 /// A unit as the queries write it: its kind letter and OID (`r16402`).
 type Unit = String;
@@ -142,7 +144,7 @@ impl Tracker {
         if self.verify {
             super::verify(&mut tx, &self.statements.full, &self.current)?;
         }
-        tx.commit().context("could not end the catalog snapshot")?;
+        tx.commit()?;
         (self.mark, self.floor) = (changes.mark, changes.floor);
         Ok(())
     }
@@ -172,7 +174,7 @@ impl Tracker {
             let cat = counted(row.get(0))?;
             self.rows.entry(cat).or_default().insert(row.get(1), row.get(2));
         }
-        tx.commit().context("could not end the catalog snapshot")?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -268,7 +270,7 @@ impl Tracker {
     /// those rows is the catalog's whole deficit, they are the rows it lost.
     fn relist(
         &mut self,
-        tx: &mut Transaction<'_>,
+        tx: &mut Client,
         short: &[(&'static str, usize)],
         dirty: &mut BTreeSet<Unit>,
         vanished: &mut BTreeSet<Unit>,
@@ -307,12 +309,7 @@ impl Tracker {
 
     /// Reads the dirty units again and puts their objects in place of the ones they had; none is read when
     /// every one of them is gone (a down script's DROP TABLE).
-    fn read_units(
-        &mut self,
-        tx: &mut Transaction<'_>,
-        dirty: &BTreeSet<Unit>,
-        vanished: &BTreeSet<Unit>,
-    ) -> Result<()> {
+    fn read_units(&mut self, tx: &mut Client, dirty: &BTreeSet<Unit>, vanished: &BTreeSet<Unit>) -> Result<()> {
         if dirty.iter().all(|u| vanished.contains(u)) {
             for unit in dirty {
                 for key in self.units.remove(unit).unwrap_or_default() {
@@ -347,28 +344,6 @@ impl Tracker {
         }
         Ok(())
     }
-}
-
-/// The settings of a snapshot transaction: the full snapshot's, and prepared queries planned once (the server
-/// would otherwise plan the changes query again on each of its first five runs).
-const SETUP: &str = concat!(super::session_sql!(), "; SET LOCAL plan_cache_mode = force_generic_plan");
-
-/// A step's queries look up a few objects by OID: a generic plan, not knowing how few, would hash whole
-/// catalogs to join them. (The full snapshot and listing are planned in a full read's transaction, without
-/// this, and keep that plan.)
-const STEP: &str = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
-
-/// A read-only snapshot transaction with [`SETUP`], and [`STEP`] for a `step`'s.
-fn begin(client: &mut Client, step: bool) -> Result<Transaction<'_>> {
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .context("could not start the catalog snapshot")?;
-    let setup = if step { format!("{SETUP}; {STEP}") } else { SETUP.to_string() };
-    tx.batch_execute(&setup).context("could not set up the catalog snapshot")?;
-    Ok(tx)
 }
 
 /// The name of a counted catalog, as the tracker keys it.

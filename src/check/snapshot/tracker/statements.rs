@@ -39,7 +39,7 @@ impl Statements {
                 ddl_log::FLOOR
             ))?,
         };
-        tx.commit().context("could not end the catalog snapshot")?;
+        tx.commit()?;
         Ok(statements)
     }
 }

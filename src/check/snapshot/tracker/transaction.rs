@@ -1,0 +1,65 @@
+//! The transaction a snapshot is read in: repeatable read, read only, with fixed settings, begun in one
+//! round trip (a proof of 200 migrations begins about 600 of them).
+
+use std::ops::{Deref, DerefMut};
+
+use anyhow::{Context, Result};
+use postgres::Client;
+
+/// The settings of a snapshot transaction: the full snapshot's, and prepared queries planned once (the server
+/// would otherwise plan the changes query again on each of its first five runs).
+const SETUP: &str = concat!(crate::check::snapshot::session_sql!(), "; SET LOCAL plan_cache_mode = force_generic_plan");
+
+/// A step's queries look up a few objects by OID: a generic plan, not knowing how few, would hash whole
+/// catalogs to join them. (The full snapshot and listing are planned in a full read's transaction, without
+/// this, and keep that plan.)
+const STEP: &str = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+
+/// An open snapshot transaction on the tracker's connection, rolled back if dropped before [`Self::commit`]
+/// (a step that fails midway leaves the connection to the scripts as it found it).
+pub(super) struct SnapshotTx<'a> {
+    client: &'a mut Client,
+    open: bool,
+}
+
+/// A read-only snapshot transaction with [`SETUP`], and [`STEP`] for a `step`'s: one simple query.
+pub(super) fn begin(client: &mut Client, step: bool) -> Result<SnapshotTx<'_>> {
+    let sql = format!(
+        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; {SETUP}{}",
+        if step { format!("; {STEP}") } else { String::new() }
+    );
+    if let Err(e) = client.batch_execute(&sql) {
+        // The transaction may have begun before a setting failed.
+        let _ = client.batch_execute("ROLLBACK");
+        return Err(anyhow::Error::new(e).context("could not start the catalog snapshot"));
+    }
+    Ok(SnapshotTx { client, open: true })
+}
+
+impl SnapshotTx<'_> {
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        self.client.batch_execute("COMMIT").context("could not end the catalog snapshot")
+    }
+}
+
+impl Deref for SnapshotTx<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client
+    }
+}
+
+impl DerefMut for SnapshotTx<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client
+    }
+}
+
+impl Drop for SnapshotTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+    }
+}
