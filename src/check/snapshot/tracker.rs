@@ -121,10 +121,10 @@ impl Tracker {
         let rows = if let (Some(logged), true) = (&self.statements.logged, self.log) {
             match tx.query(logged, &[&mark]) {
                 Ok(rows) => rows,
-                // The log is gone (a migration's DISCARD TEMP took it): scanning from a full read on.
+                // The log is gone (a migration's DISCARD TEMP took it): the full read finds so, and the catalogs
+                // are scanned from then on.
                 Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
                     drop(tx);
-                    self.log = false;
                     return self.read_everything(client);
                 }
                 Err(e) => return Err(anyhow::Error::new(e).context("could not read the DDL log")),
@@ -152,15 +152,7 @@ impl Tracker {
     /// A full snapshot and listing, in one transaction, as the new starting point.
     fn read_everything(&mut self, client: &mut Client) -> Result<()> {
         self.full_reads += 1;
-        // What the log holds is read now; a log that cannot be emptied is gone.
-        if self.log
-            && let Err(e) = client.batch_execute("DELETE FROM pg_temp.rehab_check_ddl")
-        {
-            if e.code() != Some(&postgres::error::SqlState::UNDEFINED_TABLE) {
-                return Err(anyhow::Error::new(e).context("could not empty the DDL log"));
-            }
-            self.log = false;
-        }
+        self.empty_log(client)?;
         let mut tx = begin(client, false)?;
         let row = tx.query_one(&self.statements.start, &[]).context("could not read the transaction snapshot")?;
         (self.mark, self.roles) = (row.get(0), row.get(1));
@@ -175,6 +167,20 @@ impl Tracker {
             self.rows.entry(cat).or_default().insert(row.get(1), row.get(2));
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Empties the DDL log, if it is followed: what it holds is read now. A log that cannot be emptied is gone
+    /// (`DISCARD TEMP`, `DISCARD ALL`), and the catalogs are scanned from then on.
+    fn empty_log(&mut self, client: &mut Client) -> Result<()> {
+        if self.log
+            && let Err(e) = client.batch_execute("DELETE FROM pg_temp.rehab_check_ddl")
+        {
+            if e.code() != Some(&postgres::error::SqlState::UNDEFINED_TABLE) {
+                return Err(anyhow::Error::new(e).context("could not empty the DDL log"));
+            }
+            self.log = false;
+        }
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The tracker's prepared queries, and preparing them again when a migration deallocated them
 //! (`DEALLOCATE ALL`, `DISCARD ALL`): the migrations run on the tracker's own connection.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use postgres::Client;
 use postgres::Statement;
 use postgres::error::SqlState;
@@ -55,12 +55,7 @@ impl Tracker {
     /// After a migration deallocated the prepared statements: prepares them again, without the DDL log if it
     /// went too (`DISCARD ALL` drops the session's temporary objects), and reads everything.
     pub(super) fn prepare_again(&mut self, client: &mut Client) -> Result<()> {
-        if self.log {
-            let row = client
-                .query_one("SELECT pg_catalog.to_regclass('pg_temp.rehab_check_ddl') IS NOT NULL", &[])
-                .context("could not look for the DDL log")?;
-            self.log = row.get(0);
-        }
+        self.empty_log(client)?;
         self.statements = Statements::prepare(client, self.log)?;
         self.read_everything(client)
     }
