@@ -18,7 +18,7 @@ use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::interrupt;
 use crate::migrations::sql_error::ScriptError;
-use crate::migrations::{Migration, MigrationCatalog, apply, rollback};
+use crate::migrations::{Migration, MigrationCatalog, apply, batch, rollback};
 
 /// Proves the migrations above `after` (all of them when `None`) in scratch databases on the target's server,
 /// dropped afterwards. Migrations at or below `after`, and those without a usable down script (the lint
@@ -131,7 +131,7 @@ fn prove_range(
         if abandoned() {
             return Ok(Range::new(entries, None));
         }
-        if apply::apply_one(client, m).is_err() {
+        if up(client, m).is_err() {
             stop_if_interrupted()?;
             // The range that proves it reports it if it fails there too.
             return Ok(Range { entries, stopped_at: None, unreached: true });
@@ -148,7 +148,7 @@ fn prove_range(
         }
         if !checked[i] {
             stale = true;
-            if let Err(e) = apply::apply_one(client, m) {
+            if let Err(e) = up(client, m) {
                 stop_if_interrupted()?;
                 entries.push(failed(m, "up", &e, Vec::new()));
                 failed_at.fetch_min(i, Ordering::SeqCst);
@@ -200,7 +200,7 @@ fn with_paths(catalog: &MigrationCatalog, mut range: Range) -> Range {
 /// each script.
 fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration) -> Result<ProofEntry> {
     let before = tracker.mark_fresh();
-    if let Err(e) = apply::apply_one(client, m) {
+    if let Err(e) = up(client, m) {
         return Ok(failed(m, "up", &e, Vec::new()));
     }
     tracker.step(client)?;
@@ -218,7 +218,7 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration) -> Resul
     } else {
         ProofStatus::Leftover
     };
-    if let Err(e) = apply::apply_one(client, m) {
+    if let Err(e) = up(client, m) {
         // What the down left behind is usually why the up fails now: that stays the verdict when there is one.
         let mut entry = failed(m, "up again", &e, objects);
         if status != ProofStatus::Ok {
@@ -239,9 +239,17 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration) -> Resul
     Ok(ProofEntry { version: m.version, name: m.name.clone(), status, objects, error: None, file, line: 1 })
 }
 
-/// Runs the down script as `rehab rollback` does: in a transaction with the deletion of its history row,
-/// or statement by statement for a no-transaction one.
+/// Applies `m` as `rehab migrate` does (in one round trip when it can: [`batch`]).
+fn up(client: &mut Client, m: &Migration) -> Result<(), ScriptError> {
+    if batch::applied(client, m) { Ok(()) } else { apply::apply_one(client, m) }
+}
+
+/// Runs the down script as `rehab rollback` does: in a transaction with the deletion of its history row
+/// (in one round trip when it can), or statement by statement for a no-transaction one.
 fn undo(client: &mut Client, m: &Migration) -> Result<(), ScriptError> {
+    if batch::undone(client, m) {
+        return Ok(());
+    }
     let down = m.down.as_ref().expect("only reversible migrations are proved");
     if down.no_transaction {
         return rollback::run_down(client, m, down);

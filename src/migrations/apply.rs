@@ -203,7 +203,7 @@ pub fn ensure_history_table(client: &mut impl GenericClient) -> Result<()> {
 
 /// Records `m` as applied, in refinery's row format (RFC 3339 UTC time, decimal checksum).
 fn record(client: &mut impl GenericClient, m: &Migration) -> std::result::Result<(), ScriptError> {
-    let applied_on = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    let applied_on = applied_now();
     client
         .execute(
             &format!("INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ($1, $2, $3, $4)"),
@@ -216,6 +216,11 @@ fn record(client: &mut impl GenericClient, m: &Migration) -> std::result::Result
             err.line = None;
             err
         })
+}
+
+/// The time a history row records, in refinery's format (RFC 3339, UTC, nanoseconds).
+pub(super) fn applied_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
 fn step(m: &Migration, took: Option<Duration>) -> AppliedStep {

@@ -1,6 +1,7 @@
 //! The migration layer: the catalog of scripts, the history in the database, and applying them.
 
 pub mod apply;
+pub mod batch;
 pub mod catalog;
 pub mod history;
 pub mod rollback;

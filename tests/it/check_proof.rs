@@ -261,6 +261,34 @@ fn a_failing_down_is_failed_and_the_later_migrations_are_not_proved() {
     );
 }
 
+/// A script goes to the server whole when it can. One that fails that way leaves nothing (run again statement by
+/// statement, its error names the line, not an "already exists" at line 1); one that commits by itself runs
+/// statement by statement from the start.
+#[test]
+fn a_failing_up_names_its_line_and_a_script_that_commits_itself_still_proves() {
+    let db = TestDb::new("proof_whole");
+    let dir = db.fixture_dir(
+        "m",
+        &[
+            ("V1__notes.sql", TABLE_UP),
+            ("V1__notes.down.sql", TABLE_DOWN),
+            ("V2__own_commit.sql", "CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);"),
+            ("V2__own_commit.down.sql", "DROP TABLE b;\nCOMMIT;\nDROP TABLE a;"),
+            ("V3__fails.sql", "CREATE TABLE c (id int);\n\nDROP TYPE missing_type;"),
+            ("V3__fails.down.sql", "DROP TABLE c;"),
+        ],
+    );
+    let (run, pid) = check(&db, Some(&dir), &["--all"]);
+    let run = run.exit(Exit::CheckFailed);
+    assert_eq!(entry(&run, 1)["status"], "ok", "{}", run.stdout);
+    assert_eq!(entry(&run, 2)["status"], "ok", "{}", run.stdout);
+    let e = entry(&run, 3);
+    assert_eq!(e["status"], "failed", "{}", run.stdout);
+    let error = e["error"].as_str().unwrap();
+    assert!(error.starts_with("up: V3__fails.sql line 3:") && error.contains("missing_type"), "{error}");
+    assert_scratch_gone(&db, pid);
+}
+
 #[test]
 fn a_down_that_does_not_restore_a_dropped_columns_default_is_changed() {
     let db = TestDb::new("proof_changed");
