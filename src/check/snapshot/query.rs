@@ -131,7 +131,8 @@ UNION ALL
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
   LEFT JOIN pg_class tc ON tc.oid = t.typrelid
   WHERE @@t(t.oid) AND (t.typrelid = 0 OR tc.relkind = 'c') AND t.typtype <> 'm'
-    AND NOT EXISTS (SELECT 1 FROM pg_type arr WHERE arr.typarray = t.oid)
+    -- Not an array type (its element's array): looked up by the element, since typarray has no index.
+    AND NOT EXISTS (SELECT 1 FROM pg_type arr WHERE arr.oid = t.typelem AND arr.typarray = t.oid)
     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
 UNION ALL
   SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
