@@ -17,8 +17,10 @@ use super::{Change, ProofEntry, ProofStatus};
 use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::interrupt;
+use crate::migrations::batch::{self, Outcome};
+use crate::migrations::catalog::Script;
 use crate::migrations::sql_error::ScriptError;
-use crate::migrations::{Migration, MigrationCatalog, apply, batch, rollback};
+use crate::migrations::{Migration, MigrationCatalog, apply, rollback};
 
 /// Proves the migrations above `after` (all of them when `None`) in scratch databases on the target's server,
 /// dropped afterwards. Migrations at or below `after`, and those without a usable down script (the lint
@@ -241,16 +243,26 @@ fn prove_one(client: &mut Client, tracker: &mut Tracker, m: &Migration) -> Resul
 
 /// Applies `m` as `rehab migrate` does (in one round trip when it can: [`batch`]).
 fn up(client: &mut Client, m: &Migration) -> Result<(), ScriptError> {
-    if batch::applied(client, m) { Ok(()) } else { apply::apply_one(client, m) }
+    match batch::apply(client, m) {
+        Outcome::Done => Ok(()),
+        Outcome::Unsuited => apply::apply_one(client, m),
+        Outcome::Failed(failed) => Err(failed.located(client, &m.up, |c| apply::apply_one(c, m))),
+    }
 }
 
 /// Runs the down script as `rehab rollback` does: in a transaction with the deletion of its history row
 /// (in one round trip when it can), or statement by statement for a no-transaction one.
 fn undo(client: &mut Client, m: &Migration) -> Result<(), ScriptError> {
-    if batch::undone(client, m) {
-        return Ok(());
-    }
     let down = m.down.as_ref().expect("only reversible migrations are proved");
+    match batch::undo(client, m) {
+        Outcome::Done => Ok(()),
+        Outcome::Unsuited => undo_each(client, m, down),
+        Outcome::Failed(failed) => Err(failed.located(client, down, |c| undo_each(c, m, down))),
+    }
+}
+
+/// The down script statement by statement, in a transaction unless it is a no-transaction one.
+fn undo_each(client: &mut Client, m: &Migration, down: &Script) -> Result<(), ScriptError> {
     if down.no_transaction {
         return rollback::run_down(client, m, down);
     }

@@ -1,20 +1,37 @@
-//! A transactional script sent in one round trip: `BEGIN`, its statements, its history row and `COMMIT` as
+//! A transactional script sent in one round trip: `BEGIN`, the script's text, its history row and `COMMIT` as
 //! one simple query. The proof runs three scripts per migration in a scratch database, and statement by
-//! statement each would wait on about seven round trips; this waits on one. A script that fails this way is
-//! rolled back whole, and the caller runs it again as `migrate` and `rollback` do, statement by statement, so
-//! the error it reports names the statement and line just as theirs does.
+//! statement each would wait on about seven round trips; this waits on one. The server's error of a failed
+//! batch is the verdict, as the first run statement by statement would have given it; only its line may need
+//! finding (see [`Failed::located`]).
 
 use postgres::Client;
 
 use super::catalog::{Migration, Script};
 use super::history::HISTORY_TABLE;
+use super::sql_error::{self, ScriptError};
 use super::{apply, split};
 
-/// Applies `m` and records it, in one round trip; false when it did not (nothing of it stays), or when its
-/// script is not one to send whole (see [`whole`]).
-pub fn applied(client: &mut Client, m: &Migration) -> bool {
+/// How a script sent whole fared.
+pub enum Outcome {
+    Done,
+    /// Not a script to send whole (see [`whole`]): run it statement by statement.
+    Unsuited,
+    /// It failed, and nothing of it stays (short of what no rollback undoes: a sequence's `nextval`, a
+    /// `PREPARE`, an advisory lock).
+    Failed(Failed),
+}
+
+pub struct Failed {
+    error: postgres::Error,
+    /// What was sent: the script's text from its first line on (see [`run`]).
+    sql: String,
+}
+
+/// Applies `m` and records it, in one round trip. The values are typed as `migrate`'s parameters are, and by
+/// their schema: a migration's `CREATE TEMP TABLE text` would take the name `text`.
+pub fn apply(client: &mut Client, m: &Migration) -> Outcome {
     let record = format!(
-        "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ({}, {}, {}, {})",
+        "INSERT INTO {HISTORY_TABLE} (version, name, applied_on, checksum) VALUES ({}::pg_catalog.int4, {}::pg_catalog.text, {}::pg_catalog.text, {}::pg_catalog.text)",
         m.version,
         literal(&m.name),
         literal(&apply::applied_now()),
@@ -23,55 +40,79 @@ pub fn applied(client: &mut Client, m: &Migration) -> bool {
     run(client, &m.up, &record)
 }
 
-/// Runs the down script of `m` and deletes its history row, in one round trip; false as for [`applied`].
-pub fn undone(client: &mut Client, m: &Migration) -> bool {
-    m.down
-        .as_ref()
-        .is_some_and(|down| run(client, down, &format!("DELETE FROM {HISTORY_TABLE} WHERE version = {}", m.version)))
+/// Runs the down script of `m` and deletes its history row, in one round trip.
+pub fn undo(client: &mut Client, m: &Migration) -> Outcome {
+    match &m.down {
+        Some(down) => {
+            run(client, down, &format!("DELETE FROM {HISTORY_TABLE} WHERE version = {}::pg_catalog.int4", m.version))
+        }
+        None => Outcome::Unsuited,
+    }
 }
 
-fn run(client: &mut Client, script: &Script, last: &str) -> bool {
-    let Some(statements) = whole(script) else { return false };
-    let mut sql = String::with_capacity(script.sql.len() + last.len() + 32);
-    sql.push_str("BEGIN;\n");
-    for statement in statements {
-        sql.push_str(statement);
-        sql.push_str(";\n");
+/// `BEGIN;` sits on the script's first line, so a position the server gives counts lines as the file does.
+fn run(client: &mut Client, script: &Script, last: &str) -> Outcome {
+    if !whole(script) {
+        return Outcome::Unsuited;
     }
-    sql.push_str(last);
-    sql.push_str(";\nCOMMIT");
-    if client.batch_execute(&sql).is_ok() {
-        return true;
+    let sql = format!("BEGIN;{}\n;{last};\nCOMMIT", script.sql);
+    match client.batch_execute(&sql) {
+        Ok(()) => Outcome::Done,
+        Err(error) => {
+            // The failed statement aborted the transaction (or COMMIT ended it).
+            let _ = client.batch_execute("ROLLBACK");
+            Outcome::Failed(Failed { error, sql })
+        }
     }
-    // The failed statement aborted the transaction (or COMMIT ended it): nothing of the script stays.
-    let _ = client.batch_execute("ROLLBACK");
-    false
 }
 
-/// The statements of a script that can go to the server as one query: one that runs in a transaction,
-/// controls no transaction itself (a `COMMIT` of its own would keep half of it when a later statement
-/// fails), and sets nothing that changes how the server reads the rest of the text (the server reads a whole
-/// query before it runs any of it, so a `SET standard_conforming_strings` would apply too late).
-fn whole(script: &Script) -> Option<Vec<&str>> {
-    const CONTROL: &[&str] = &["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"];
-    const LEXING: &[&str] = &["STANDARD_CONFORMING_STRINGS", "BACKSLASH_QUOTE"];
+impl Failed {
+    /// The error, with its line: from the server's position when it gave one within the script; else from
+    /// running the script again statement by statement with `again`, when that fails with the same message
+    /// (what no rollback undoes can make a second run fail otherwise, or pass); else without a line.
+    pub fn located(
+        self,
+        client: &mut Client,
+        script: &Script,
+        again: impl FnOnce(&mut Client) -> Result<(), ScriptError>,
+    ) -> ScriptError {
+        let mut first = sql_error::from_postgres(script, &self.error, &self.sql, 1);
+        // A position past the script's text is in the history row or the COMMIT.
+        if first.line.is_some_and(|line| line > script.sql.lines().count().max(1)) {
+            first.line = None;
+        }
+        if first.line.is_some() || client.is_closed() {
+            return first;
+        }
+        match again(client) {
+            Err(e) if e.message == first.message && e.sqlstate == first.sqlstate => e,
+            _ => first,
+        }
+    }
+}
+
+/// Whether a script can go to the server as one query: one that runs in a transaction, controls no
+/// transaction itself (a `COMMIT` of its own would keep half of it when a later statement fails), copies no
+/// data through the connection (`COPY ... STDIN|STDOUT` takes the protocol over midway), and sets nothing that
+/// changes how the server reads the rest of the text (it reads a whole query before running any of it, so a
+/// `SET client_encoding` or `SET standard_conforming_strings` would apply too late).
+fn whole(script: &Script) -> bool {
+    const CONTROL: &[&str] = &["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "COPY"];
+    const LEXING: &[&str] = &["STANDARD_CONFORMING_STRINGS", "BACKSLASH_QUOTE", "CLIENT_ENCODING", "SET NAMES"];
     if script.no_transaction {
-        return None;
+        return false;
     }
-    let upper = script.sql.to_ascii_uppercase();
+    let upper = script.sql.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
     if LEXING.iter().any(|s| upper.contains(s)) {
-        return None;
+        return false;
     }
-    let statements: Vec<&str> = split::statements(&script.sql).into_iter().map(|s| s.sql).collect();
-    let controls = |sql: &str| {
-        let mut words = sql.split_whitespace().map(str::to_ascii_uppercase);
-        let first = words.next().unwrap_or_default();
-        CONTROL.contains(&first.as_str()) || (first == "PREPARE" && words.next().as_deref() == Some("TRANSACTION"))
-    };
-    if statements.iter().any(|s| controls(s)) {
-        return None;
-    }
-    Some(statements)
+    // The leading word, up to whatever ends it (`COMMIT/**/AND NO CHAIN` is a COMMIT too).
+    let word = |sql: &str| -> String { sql.chars().take_while(char::is_ascii_alphabetic).collect() };
+    !split::statements(&script.sql).iter().any(|s| {
+        let first = word(s.sql).to_ascii_uppercase();
+        let second = || word(s.sql[first.len()..].trim_start()).to_ascii_uppercase();
+        CONTROL.contains(&first.as_str()) || (first == "PREPARE" && second() == "TRANSACTION")
+    })
 }
 
 /// A string literal that reads the same whatever `standard_conforming_strings` is.
@@ -88,16 +129,24 @@ mod tests {
     }
 
     #[test]
-    fn scripts_that_control_transactions_or_lexing_are_not_sent_whole() {
-        let plain = script("CREATE TABLE t (id int);\n-- a note\nCOMMENT ON TABLE t IS 'x; y';");
-        assert_eq!(whole(&plain), Some(vec!["CREATE TABLE t (id int)", "COMMENT ON TABLE t IS 'x; y'"]));
-        assert_eq!(whole(&script("CREATE TABLE t (id int);\ncommit;")), None);
-        assert_eq!(whole(&script("prepare transaction 'x';")), None);
-        assert!(whole(&script("PREPARE q AS SELECT 1;")).is_some());
-        assert_eq!(whole(&script("SET standard_conforming_strings = off;\nSELECT 'a\\';")), None);
+    fn scripts_that_control_transactions_copy_or_change_lexing_are_not_sent_whole() {
+        assert!(whole(&script("CREATE TABLE t (id int);\n-- a note\nCOMMENT ON TABLE t IS 'x; y';")));
+        assert!(whole(&script("PREPARE q AS SELECT 1;")));
+        for sql in [
+            "CREATE TABLE t (id int);\ncommit;",
+            "CREATE TABLE a (id int);\nCOMMIT/**/AND NO CHAIN;",
+            "END/**/TRANSACTION;",
+            "prepare transaction 'x';",
+            "COPY t FROM STDIN;",
+            "SET standard_conforming_strings = off;\nSELECT 'a\\';",
+            "SET LOCAL client_encoding = 'EUC_JP';",
+            "SET\n  NAMES 'LATIN1';",
+        ] {
+            assert!(!whole(&script(sql)), "{sql}");
+        }
         let mut outside = script("CREATE INDEX CONCURRENTLY i ON t (id);");
         outside.no_transaction = true;
-        assert_eq!(whole(&outside), None);
+        assert!(!whole(&outside));
     }
 
     #[test]

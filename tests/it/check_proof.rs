@@ -289,6 +289,55 @@ fn a_failing_up_names_its_line_and_a_script_that_commits_itself_still_proves() {
     assert_scratch_gone(&db, pid);
 }
 
+/// What a script sent whole could get wrong, each found by a review: a failure that a second run would not
+/// repeat (a sequence moves on whatever rolls back), a second run failing otherwise (a `PREPARE` outlives the
+/// rollback), an encoding set too late for the server's reading of the text, a COMMIT hidden from a word
+/// test, a COPY taking the connection over. Each proves as statement by statement would: failed, with the
+/// first run's error, at its line unless a second run cannot tell it.
+#[test]
+fn scripts_sent_whole_fail_as_they_would_statement_by_statement() {
+    let db = TestDb::new("proof_whole_edges");
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // A second run passes: the first one's error stands, without a line.
+        ("flip", "CREATE TABLE u (id int);\nSELECT 1 / (nextval('s') - 1);", ":", "division by zero"),
+        // A second run fails otherwise ("q" exists): the first one's error stands, without a line.
+        ("prepared", "PREPARE q AS SELECT 1;\nCREATE TABLE t (id int REFERENCES nope (id));", ":", "\"nope\""),
+        // The server says where: the line without a second run.
+        ("position", "CREATE TABLE t (id int);\n\nSELECT no_such_column FROM t;", " line 3:", "no_such_column"),
+        (
+            "encoding",
+            "CREATE TABLE t (id int);\nSET LOCAL client_encoding = 'EUC_JP';\nCOMMENT ON TABLE t IS '€';",
+            " line 3:",
+            "EUC_JP",
+        ),
+        (
+            "commit",
+            "CREATE TABLE a (id int);\nCOMMIT/**/AND NO CHAIN;\nCREATE TABLE b (id int REFERENCES nope (id));",
+            " line 3:",
+            "\"nope\"",
+        ),
+        ("copy", "CREATE TABLE t (id int);\nCOPY t TO STDOUT;\nCREATE TABLE u ();", " line 2:", ""),
+    ];
+    for (name, up, line, says) in cases {
+        let dir = db.fixture_dir(
+            name,
+            &[
+                ("V1__seq.sql", "CREATE SEQUENCE s;"),
+                ("V1__seq.down.sql", "DROP SEQUENCE s;"),
+                ("V2__x.sql", up),
+                ("V2__x.down.sql", "DROP TABLE IF EXISTS t, u, a, b;"),
+            ],
+        );
+        let (run, pid) = check(&db, Some(&dir), &["--all"]);
+        let run = run.exit(Exit::CheckFailed);
+        let e = entry(&run, 2);
+        assert_eq!(e["status"], "failed", "{name}: {}", run.stdout);
+        let error = e["error"].as_str().unwrap();
+        assert!(error.starts_with(&format!("up: V2__x.sql{line}")) && error.contains(says), "{name}: {error}");
+        assert_scratch_gone(&db, pid);
+    }
+}
+
 #[test]
 fn a_down_that_does_not_restore_a_dropped_columns_default_is_changed() {
     let db = TestDb::new("proof_changed");
