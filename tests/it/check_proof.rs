@@ -317,6 +317,8 @@ fn scripts_sent_whole_fail_as_they_would_statement_by_statement() {
             "\"nope\"",
         ),
         ("copy", "CREATE TABLE t (id int);\nCOPY t TO STDOUT;\nCREATE TABLE u ();", " line 2:", ""),
+        // The connection is gone: no second run, the server's last word stands.
+        ("lost", "CREATE TABLE t ();\nSELECT pg_terminate_backend(pg_backend_pid());", ":", "terminating connection"),
     ];
     for (name, up, line, says) in cases {
         let dir = db.fixture_dir(
