@@ -246,7 +246,7 @@ fn up(client: &mut Client, m: &Migration) -> Result<(), ScriptError> {
     match batch::apply(client, m) {
         Outcome::Done => Ok(()),
         Outcome::Unsuited => apply::apply_one(client, m),
-        Outcome::Failed(failed) => Err(failed.located(client, &m.up, |c| apply::apply_one(c, m))),
+        Outcome::Failed(failed) => failed.settle(client, &m.up, |c| apply::apply_one(c, m)),
     }
 }
 
@@ -257,7 +257,7 @@ fn undo(client: &mut Client, m: &Migration) -> Result<(), ScriptError> {
     match batch::undo(client, m) {
         Outcome::Done => Ok(()),
         Outcome::Unsuited => undo_each(client, m, down),
-        Outcome::Failed(failed) => Err(failed.located(client, down, |c| undo_each(c, m, down))),
+        Outcome::Failed(failed) => failed.settle(client, down, |c| undo_each(c, m, down)),
     }
 }
 

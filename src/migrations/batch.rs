@@ -1,8 +1,7 @@
 //! A transactional script sent in one round trip: `BEGIN`, the script's text, its history row and `COMMIT` as
 //! one simple query. The proof runs three scripts per migration in a scratch database, and statement by
-//! statement each would wait on about seven round trips; this waits on one. The server's error of a failed
-//! batch is the verdict, as the first run statement by statement would have given it; only its line may need
-//! finding (see [`Failed::located`]).
+//! statement each would wait on about seven round trips; this waits on one. A script that fails so is settled
+//! by running it again as `migrate` runs it (see [`Failed::settle`]).
 
 use postgres::Client;
 
@@ -67,26 +66,32 @@ fn run(client: &mut Client, script: &Script, last: &str) -> Outcome {
 }
 
 impl Failed {
-    /// The error, with its line: from the server's position when it gave one within the script; else from
-    /// running the script again statement by statement with `again`, when that fails with the same message
-    /// (what no rollback undoes can make a second run fail otherwise, or pass); else without a line.
-    pub fn located(
+    /// What the failed script comes to, run again statement by statement with `again` (unless the connection
+    /// is gone). The second run's error stands when it fails the same way: it names the statement, where the
+    /// server's position in the whole text can point at another one (a function body's text found elsewhere
+    /// in it). When the server could not read the text (a syntax error, found before anything ran: it may hide
+    /// the first statement's runtime error, or come from an unfinished last statement), the second run's outcome
+    /// stands whatever it is. Otherwise the first error stands, with the line of its position if it gave one:
+    /// what no rollback undoes (a sequence's `nextval`, a `PREPARE`) can make a second run pass or fail otherwise.
+    pub fn settle(
         self,
         client: &mut Client,
         script: &Script,
         again: impl FnOnce(&mut Client) -> Result<(), ScriptError>,
-    ) -> ScriptError {
+    ) -> Result<(), ScriptError> {
         let mut first = sql_error::from_postgres(script, &self.error, &self.sql, 1);
         // A position past the script's text is in the history row or the COMMIT.
         if first.line.is_some_and(|line| line > script.sql.lines().count().max(1)) {
             first.line = None;
         }
-        if first.line.is_some() || client.is_closed() {
-            return first;
+        if client.is_closed() {
+            return Err(first);
         }
+        let unread = first.sqlstate.as_deref() == Some("42601");
         match again(client) {
-            Err(e) if e.message == first.message && e.sqlstate == first.sqlstate => e,
-            _ => first,
+            Err(e) if unread || (e.sqlstate == first.sqlstate && e.message.ends_with(&first.message)) => Err(e),
+            Ok(()) if unread => Ok(()),
+            _ => Err(first),
         }
     }
 }
@@ -98,12 +103,13 @@ impl Failed {
 /// `SET client_encoding` or `SET standard_conforming_strings` would apply too late).
 fn whole(script: &Script) -> bool {
     const CONTROL: &[&str] = &["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "COPY"];
-    const LEXING: &[&str] = &["STANDARD_CONFORMING_STRINGS", "BACKSLASH_QUOTE", "CLIENT_ENCODING", "SET NAMES"];
+    // Any mention (`SET LOCAL NAMES`, `SET /* c */ NAMES`, a comment): a word test.
+    const LEXING: &[&str] = &["STANDARD_CONFORMING_STRINGS", "BACKSLASH_QUOTE", "CLIENT_ENCODING", "NAMES"];
     if script.no_transaction {
         return false;
     }
-    let upper = script.sql.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
-    if LEXING.iter().any(|s| upper.contains(s)) {
+    let upper = script.sql.to_ascii_uppercase();
+    if upper.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| LEXING.contains(&w)) {
         return false;
     }
     // The leading word, up to whatever ends it (`COMMIT/**/AND NO CHAIN` is a COMMIT too).
@@ -141,6 +147,8 @@ mod tests {
             "SET standard_conforming_strings = off;\nSELECT 'a\\';",
             "SET LOCAL client_encoding = 'EUC_JP';",
             "SET\n  NAMES 'LATIN1';",
+            "SET LOCAL NAMES 'LATIN1';",
+            "SET /* latin */ NAMES 'LATIN1';",
         ] {
             assert!(!whole(&script(sql)), "{sql}");
         }

@@ -317,6 +317,23 @@ fn scripts_sent_whole_fail_as_they_would_statement_by_statement() {
             "\"nope\"",
         ),
         ("copy", "CREATE TABLE t (id int);\nCOPY t TO STDOUT;\nCREATE TABLE u ();", " line 2:", ""),
+        // Found by a second review: a later syntax error (the server reads the whole text first) or an unfinished
+        // last statement (it ran into the history row) is settled by the second run; the history row's failure keeps
+        // its words; SET LOCAL NAMES is an encoding set too late as well.
+        ("unread", "CREATE TABLE t (id int);\nSELECT 1/0;\nSELEC 1;", " line 2:", "division by zero"),
+        (
+            "unfinished",
+            "CREATE TABLE t (id int);\nCOMMENT ON TABLE t IS 'oops;",
+            " line 2:",
+            "unterminated quoted string",
+        ),
+        ("history", "CREATE SCHEMA app;\nSET LOCAL search_path = app;", ":", "could not record V2"),
+        (
+            "names",
+            "CREATE TABLE \"é\" (id int);\nSET LOCAL NAMES 'LATIN1';\nCOMMENT ON TABLE \"é\" IS 'x';",
+            " line 3:",
+            "does not exist",
+        ),
         // The connection is gone: no second run, the server's last word stands.
         ("lost", "CREATE TABLE t ();\nSELECT pg_terminate_backend(pg_backend_pid());", ":", "terminating connection"),
     ];
