@@ -20,7 +20,7 @@ mod statements;
 mod transaction;
 
 use statements::Statements;
-use transaction::begin;
+use transaction::{SnapshotTx, begin, begin_with};
 
 /// A unit as the queries write it: its kind letter and OID (`r16402`).
 type Unit = String;
@@ -116,22 +116,25 @@ impl Tracker {
     }
 
     fn follow(&mut self, client: &mut Client) -> Result<()> {
-        let mut tx = begin(client, true)?;
         let mark = (self.mark % (1_i64 << 32)).to_string();
-        let rows = if let (Some(logged), true) = (&self.statements.logged, self.log) {
-            match tx.query(logged, &[&mark]) {
-                Ok(rows) => rows,
-                // The log is gone (a migration's DISCARD TEMP took it): the full read finds so, and the catalogs
-                // are scanned from then on.
-                Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
-                    drop(tx);
-                    return self.read_everything(client);
-                }
-                Err(e) => return Err(anyhow::Error::new(e).context("could not read the DDL log")),
+        let logged = self.log && self.statements.logged.is_some();
+        let name = if logged { self.statements.logged.as_deref() } else { Some(self.statements.changes.as_str()) };
+        // The mark is a number: its literal needs no quoting beyond the quotes.
+        let first = format!("EXECUTE {}('{mark}')", name.unwrap_or_default());
+        let rows = match begin_with(client, &first) {
+            Ok(rows) => rows,
+            // The log is gone (a migration's DISCARD TEMP took it): the full read finds so, and the catalogs are
+            // scanned from then on.
+            Err(e) if logged && e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                return self.read_everything(client);
             }
-        } else {
-            tx.query(&self.statements.changes, &[&mark]).context("could not read what changed in the catalogs")?
+            Err(e) => {
+                let what =
+                    if logged { "could not read the DDL log" } else { "could not read what changed in the catalogs" };
+                return Err(anyhow::Error::new(e).context(what));
+            }
         };
+        let mut tx = SnapshotTx::begun(client);
         let Some(changes) = self.changes(&rows)? else {
             drop(tx);
             return self.read_everything(client);
@@ -153,7 +156,7 @@ impl Tracker {
     fn read_everything(&mut self, client: &mut Client) -> Result<()> {
         self.full_reads += 1;
         self.empty_log(client)?;
-        let mut tx = begin(client, false)?;
+        let mut tx = begin(client)?;
         let row = tx.query_one(&self.statements.start, &[]).context("could not read the transaction snapshot")?;
         (self.mark, self.roles) = (row.get(0), row.get(1));
         self.floor = row.get::<_, String>(2).parse().context("an unreadable OID")?;
@@ -189,7 +192,7 @@ impl Tracker {
     /// that existed was changed, or a role (every name in it, or every grant and policy
     /// naming it, may read differently now), or a catalog holds rows the tracker does not know (rows moved by
     /// a `VACUUM FULL` of the catalog, which then cannot be told apart from new ones).
-    fn changes(&mut self, rows: &[postgres::Row]) -> Result<Option<Changes>> {
+    fn changes(&mut self, rows: &[postgres::SimpleQueryRow]) -> Result<Option<Changes>> {
         let mut changes = Changes {
             dirty: BTreeSet::new(),
             vanished: BTreeSet::new(),
@@ -200,8 +203,8 @@ impl Tracker {
         let mut dropped_relation = false;
         let mut counts = Vec::new();
         for row in rows {
-            let (tag, cat, key, unit): (&str, Option<&str>, Option<&str>, Option<String>) =
-                (row.get(0), row.get(1), row.get(2), row.get(3));
+            let (tag, cat, key, unit) =
+                (row.get(0).unwrap_or_default(), row.get(1), row.get(2), row.get(3).map(str::to_string));
             match (tag, cat, key) {
                 ("row" | "dependent", Some(cat), Some(key)) => {
                     let known = self.rows.get_mut(cat).context("a counted catalog the tracker does not know")?;

@@ -1,6 +1,8 @@
 //! The tracker's prepared queries, and preparing them again when a migration deallocated them
 //! (`DEALLOCATE ALL`, `DISCARD ALL`): the migrations run on the tracker's own connection.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anyhow::Result;
 use postgres::Client;
 use postgres::Statement;
@@ -14,9 +16,11 @@ pub(super) struct Statements {
     pub partials: query::Partials,
     pub listing: Statement,
     pub keys: Statement,
-    pub changes: Statement,
-    /// The changes query reading the DDL log, when the log is installed.
-    pub logged: Option<Statement>,
+    /// The changes query, prepared in SQL (`PREPARE`) so that a step sends it with its `START TRANSACTION` in one
+    /// simple query: its name.
+    pub changes: String,
+    /// The changes query reading the DDL log, when the log is installed: its name.
+    pub logged: Option<String>,
     /// The mark, the roles and the OID floor of a new starting point.
     pub start: Statement,
 }
@@ -24,14 +28,14 @@ pub(super) struct Statements {
 impl Statements {
     /// Prepares every query of the tracker, the one reading the DDL log only with `log`.
     pub fn prepare(client: &mut Client, log: bool) -> Result<Self> {
-        let mut tx = begin(client, false)?;
+        let mut tx = begin(client)?;
         let statements = Self {
             full: tx.prepare(&query::snapshot_sql(false))?,
             partials: query::Partials::default(),
             listing: tx.prepare(&census::listing_sql())?,
             keys: tx.prepare(&census::keys_sql())?,
-            changes: tx.prepare(&census::changes_sql(false))?,
-            logged: if log { Some(tx.prepare(&census::changes_sql(true))?) } else { None },
+            changes: prepare_named(&mut tx, "changes", &census::changes_sql(false))?,
+            logged: if log { Some(prepare_named(&mut tx, "logged", &census::changes_sql(true))?) } else { None },
             start: tx.prepare(&format!(
                 "SELECT ({}), ({}), ({})::text",
                 census::MARK,
@@ -42,6 +46,15 @@ impl Statements {
         tx.commit()?;
         Ok(statements)
     }
+}
+
+/// Prepares `sql` (one text parameter) in SQL under a name no earlier preparation of this process used: one
+/// left over when a migration deallocated only some of them cannot collide.
+fn prepare_named(client: &mut Client, what: &str, sql: &str) -> Result<String> {
+    static GENERATION: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("rehab_check_{what}_{}", GENERATION.fetch_add(1, Ordering::Relaxed));
+    client.batch_execute(&format!("PREPARE {name}(text) AS {sql}"))?;
+    Ok(name)
 }
 
 /// Whether a step failed because one of its prepared statements is gone.
