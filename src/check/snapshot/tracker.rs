@@ -117,10 +117,12 @@ impl Tracker {
 
     fn follow(&mut self, client: &mut Client) -> Result<()> {
         let mark = (self.mark % (1_i64 << 32)).to_string();
-        let logged = self.log && self.statements.logged.is_some();
-        let name = if logged { self.statements.logged.as_deref() } else { Some(self.statements.changes.as_str()) };
+        let (name, logged) = match (&self.statements.logged, self.log) {
+            (Some(logged), true) => (logged, true),
+            _ => (&self.statements.changes, false),
+        };
         // The mark is a number: its literal needs no quoting beyond the quotes.
-        let first = format!("EXECUTE {}('{mark}')", name.unwrap_or_default());
+        let first = format!("EXECUTE {name}('{mark}')");
         let rows = match begin_with(client, &first) {
             Ok(rows) => rows,
             // The log is gone (a migration's DISCARD TEMP took it): the full read finds so, and the catalogs are
